@@ -1,0 +1,41 @@
+# Datos abiertos Casanare — tareas de desarrollo.
+# Dos comandos para empezar: `make run` (ejecuta todo en el entorno embebido) y `make test`.
+
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.instalado
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
+
+.PHONY: run up test test-fast lint schema bench clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $(STAMP)
+
+run: $(STAMP)  ## Genera fuentes, levanta stand-ins y ejecuta cada DAG priorizado una vez
+	$(BIN)/python -m scripts.ejecutar_local
+
+up: $(STAMP)  ## Igual que run y deja airflow standalone y los stand-ins arriba (UI en :8080)
+	$(BIN)/python -m scripts.ejecutar_local --mantener
+
+test: $(STAMP)  ## Toda la suite (unit + integration + e2e), como en CI
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## Solo pruebas unitarias
+	$(BIN)/python -m pytest -m unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+schema: $(STAMP)  ## Regenera include/catalog/schema.json desde los modelos
+	$(BIN)/python -c "import json; from casanare.catalog import json_schema; \
+	open('include/catalog/schema.json','w').write(json.dumps(json_schema(), ensure_ascii=False, indent=2) + '\n')"
+
+bench: $(STAMP)  ## Benchmarks de rendimiento (no forman parte de make test)
+	$(BIN)/python -m scripts.bench
+
+clean:
+	rm -rf data .pytest_cache

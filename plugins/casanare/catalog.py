@@ -1,0 +1,609 @@
+"""The dataset catalog: one YAML per dataset in ``include/catalog/<slug>.yaml``.
+
+The catalog is the single source of truth: schedule, owner, tags, doc_md, privacy rules,
+baseline expectations, portal metadata and the website page all derive from it. Models forbid
+unknown keys so a typo fails loudly, and every error names the file, the field and the line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
+
+from casanare import settings
+
+SLUG_RE = r"^[a-z][a-z0-9_]{2,63}$"
+FIELD_RE = r"^[a-z][a-z0-9_]{0,62}$"
+FOURFOUR_RE = r"^[a-z0-9]{4}-[a-z0-9]{4}$"
+
+Frecuencia = Literal["diaria", "semanal", "mensual", "trimestral", "semestral", "anual", "eventual"]
+Clasificacion = Literal["publica", "clasificada", "reservada"]
+TipoColumna = Literal["texto", "entero", "decimal", "fecha", "fecha_hora", "booleano"]
+DatoPersonal = Literal[
+    "cedula",
+    "tarjeta_identidad",
+    "nit",
+    "nombre",
+    "telefono",
+    "correo",
+    "direccion",
+    "fecha_nacimiento",
+    "edad",
+    "sexo",
+    "municipio",
+    "coordenadas",
+    "texto_libre",
+    "otro",
+]
+# Kinds that identify a person directly: never published as they are.
+IDENTIFICADORES_DIRECTOS: frozenset[str] = frozenset(
+    {"cedula", "tarjeta_identidad", "nombre", "telefono", "correo", "direccion", "fecha_nacimiento", "coordenadas"}
+)
+
+CATEGORIAS_PORTAL: tuple[str, ...] = (
+    "Función pública",
+    "Salud y Protección Social",
+    "Educación",
+    "Gastos Gubernamentales",
+    "Hacienda y Crédito Público",
+    "Ambiente y Desarrollo Sostenible",
+    "Agricultura y Desarrollo Rural",
+    "Transporte",
+    "Ordenamiento Territorial",
+    "Vivienda Ciudad y Territorio",
+    "Inclusión Social y Reconciliación",
+    "Justicia y Derecho",
+    "Minas y Energía",
+    "Seguridad y Defensa",
+    "Cultura",
+    "Deporte y Recreación",
+    "Trabajo",
+    "Participación ciudadana",
+    "Ciencia Tecnología e Innovación",
+    "Comercio Industria y Turismo",
+    "Economía y Finanzas",
+    "Estadísticas Nacionales",
+    "Organismos de Control",
+    "Mapas Nacionales",
+    "Presupuestos Gubernamentales",
+)
+Categoria = Literal[CATEGORIAS_PORTAL]  # type: ignore[valid-type]
+
+Tipologia = Literal[
+    "Agrícola y pesquera",
+    "Ambiental",
+    "Científica",
+    "Cultural",
+    "Económica y Comercial",
+    "Geográfica",
+    "Política",
+    "Sistema Legal",
+    "Social",
+    "Transporte y Tráfico",
+    "Otra",
+]
+Ambito = Literal["Nacional", "Departamental", "Municipal", "Distrital", "Local", "Internacional"]
+EvidenciaSolicitud = Literal[
+    "Ciudadanos", "Entidades privadas", "PQR", "Servicio", "Entidad pública", "Uso interno"
+]
+Licencia = Literal["CC BY-SA 4.0", "CC BY 4.0", "CC0 1.0", "Dominio público"]
+
+# Cron expressions are evaluated in America/Bogota by the factory.
+CRON_POR_FRECUENCIA: dict[str, str | None] = {
+    "diaria": "0 5 * * *",
+    "semanal": "0 5 * * 1",
+    "mensual": "0 5 1 * *",
+    "trimestral": "0 6 1 1,4,7,10 *",
+    "semestral": "0 6 1 1,7 *",
+    "anual": "0 6 1 1 *",
+    "eventual": None,
+}
+# Longest acceptable age of the published data; None = no expectation (eventual).
+VIGENCIA_POR_FRECUENCIA: dict[str, timedelta | None] = {
+    "diaria": timedelta(days=1, hours=12),
+    "semanal": timedelta(days=8),
+    "mensual": timedelta(days=32),
+    "trimestral": timedelta(days=93),
+    "semestral": timedelta(days=185),
+    "anual": timedelta(days=367),
+    "eventual": None,
+}
+# datos.gov.co "Frecuencia de Actualización" values.
+FRECUENCIA_PORTAL: dict[str, str] = {
+    "diaria": "Diario",
+    "semanal": "Semanal",
+    "mensual": "Mensual",
+    "trimestral": "Trimestral",
+    "semestral": "Semestral",
+    "anual": "Anual",
+    "eventual": "Por demanda",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Accion = Literal["eliminar", "publicar", "seudonimizar", "generalizar", "enmascarar", "redactar_texto"]
+MetodoGeneralizacion = Literal[
+    "rango_edad", "mes", "anio", "semana_epidemiologica", "municipio", "coordenadas", "tope"
+]
+
+
+class Regla(_Model):
+    """Privacy rule of one column. Written as a bare action (``seudonimizar``) or a mapping."""
+
+    accion: Accion
+    metodo: MetodoGeneralizacion | None = Field(None, description="Solo para generalizar.")
+    precision: int | None = Field(None, ge=0, le=6, description="Decimales al redondear coordenadas.")
+    limite_inferior: float | None = Field(None, description="Tope inferior (bottom coding).")
+    limite_superior: float | None = Field(None, description="Tope superior (top coding).")
+    conservar: int | None = Field(None, ge=1, le=8, description="Caracteres finales que deja enmascarar.")
+    columna_municipio: str | None = Field(
+        None, description="Columna con el municipio, para generalizar una dirección a su municipio."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"accion": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_parameters(self) -> Regla:
+        if self.accion == "generalizar" and self.metodo is None:
+            raise ValueError("la regla 'generalizar' necesita 'metodo'")
+        if self.accion != "generalizar" and self.metodo is not None:
+            raise ValueError("'metodo' solo aplica a la regla 'generalizar'")
+        if self.metodo == "coordenadas" and self.precision is None:
+            raise ValueError("generalizar coordenadas necesita 'precision' (decimales)")
+        if self.metodo == "tope" and self.limite_inferior is None and self.limite_superior is None:
+            raise ValueError("generalizar con 'tope' necesita 'limite_inferior' o 'limite_superior'")
+        if self.metodo == "municipio" and not self.columna_municipio:
+            raise ValueError("generalizar una dirección a municipio necesita 'columna_municipio'")
+        if self.accion == "enmascarar" and self.conservar is None:
+            raise ValueError("la regla 'enmascarar' necesita 'conservar' (caracteres finales)")
+        return self
+
+    @property
+    def publica_algo(self) -> bool:
+        return self.accion != "eliminar"
+
+
+class Columna(_Model):
+    nombre: Annotated[str, Field(pattern=FIELD_RE, description="Nombre de campo API (minúsculas, _).")]
+    titulo: str | None = Field(None, description="Nombre visible; por defecto se deriva del nombre.")
+    tipo: TipoColumna
+    descripcion: Annotated[str, Field(min_length=3)]
+    clasificacion: Clasificacion
+    regla: Regla
+    dato_personal: DatoPersonal | None = None
+    requerido: bool = False
+    alias: list[str] = Field(default_factory=list, description="Otros encabezados aceptados en la fuente.")
+    nombre_publicado: Annotated[str, Field(pattern=FIELD_RE)] | None = None
+    minimo: float | str | None = Field(None, description="Valor o fecha mínima esperada.")
+    maximo: float | str | None = Field(None, description="Valor o fecha máxima esperada.")
+
+    @model_validator(mode="after")
+    def _check_privacy(self) -> Columna:
+        if self.clasificacion == "reservada" and self.regla.publica_algo:
+            raise ValueError(
+                f"la columna '{self.nombre}' es reservada y solo admite la regla 'eliminar' "
+                f"(tiene '{self.regla.accion}')"
+            )
+        if self.dato_personal in IDENTIFICADORES_DIRECTOS and self.regla.accion == "publicar":
+            raise ValueError(
+                f"la columna '{self.nombre}' contiene {self.dato_personal} y no puede publicarse tal cual: "
+                "use eliminar, seudonimizar, generalizar o enmascarar"
+            )
+        if self.dato_personal == "texto_libre" and self.regla.accion == "publicar":
+            raise ValueError(
+                f"la columna de texto libre '{self.nombre}' necesita 'redactar_texto' o 'eliminar'"
+            )
+        return self
+
+    @property
+    def publicada(self) -> bool:
+        """Default deny: only public columns whose rule leaves something publishable."""
+        return self.clasificacion == "publica" and self.regla.publica_algo
+
+    @property
+    def nombre_salida(self) -> str:
+        return self.nombre_publicado or self.nombre
+
+    @property
+    def titulo_visible(self) -> str:
+        return self.titulo or self.nombre.replace("_", " ").capitalize()
+
+    @property
+    def tipo_salida(self) -> TipoColumna:
+        """Type of the published column once the privacy rule has been applied."""
+        regla = self.regla
+        if regla.accion in {"seudonimizar", "enmascarar", "redactar_texto"}:
+            return "texto"
+        if regla.accion == "generalizar":
+            return {
+                "rango_edad": "texto",
+                "mes": "texto",
+                "anio": "entero",
+                "semana_epidemiologica": "texto",
+                "municipio": "texto",
+                "coordenadas": "decimal",
+                "tope": self.tipo,
+            }[regla.metodo or "tope"]
+        return self.tipo
+
+
+class FuenteArchivo(_Model):
+    tipo: Literal["archivo"]
+    ruta: Annotated[str, Field(min_length=3, description="Relativa a CASANARE_SOURCE_BASE o absoluta.")]
+    formato: Literal["xlsx", "xls", "ods", "csv", "txt"] | None = None
+    hoja: str | int | None = Field(None, description="Nombre o índice (desde 0) de la hoja.")
+    fila_encabezado: int | None = Field(None, ge=1, description="Fila (desde 1) del encabezado; None = detectar.")
+    filas_encabezado: Literal[1, 2] = 1
+    codificacion: str | None = None
+    delimitador: str | None = Field(None, min_length=1, max_length=1)
+    valores_nulos: list[str] = Field(default_factory=lambda: ["", "N/A", "NA", "-", "NULL", "SIN DATO"])
+
+    @property
+    def formato_efectivo(self) -> str:
+        return self.formato or Path(self.ruta).suffix.lower().lstrip(".")
+
+    def ruta_absoluta(self) -> Path:
+        ruta = Path(self.ruta)
+        return ruta if ruta.is_absolute() else settings.sources_base() / ruta
+
+
+class FuenteSQL(_Model):
+    tipo: Literal["sql"]
+    conexion: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$", description="Conexión de Airflow.")]
+    consulta: str | None = Field(None, description="Archivo en include/sql; por defecto <slug>.sql.")
+    incremental: bool = Field(False, description="La consulta usa :desde y :hasta del intervalo de la corrida.")
+    tamano_lote: int = Field(50_000, ge=1_000)
+
+
+Fuente = Annotated[FuenteArchivo | FuenteSQL, Field(discriminator="tipo")]
+
+
+class Microdatos(_Model):
+    cuasi_identificadores: list[str] = Field(min_length=1)
+    k: int = Field(5, ge=2)
+    max_supresion: float = Field(0.05, ge=0, le=1, description="Máxima fracción de filas suprimidas.")
+
+
+class Calidad(_Model):
+    suite: str | None = Field(None, description="Archivo en include/expectations; por defecto <slug>.json.")
+    minimo_filas: int | None = Field(None, ge=1)
+
+
+class DatosGovCo(_Model):
+    dataset_id: Annotated[str, Field(pattern=FOURFOUR_RE, description="Identificador 4x4 del portal.")]
+    identificador_fila: Annotated[str, Field(pattern=FIELD_RE)] | None = None
+    modo: Literal["incremental", "reemplazo", "agregar"] | None = None
+
+    @property
+    def modo_efectivo(self) -> str:
+        return self.modo or ("incremental" if self.identificador_fila else "reemplazo")
+
+
+class CasanareGovCo(_Model):
+    ruta: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$", description="Carpeta de la página.")]
+
+
+class Dataset(_Model):
+    """One catalog entry (one YAML file)."""
+
+    slug: Annotated[str, Field(pattern=SLUG_RE)]
+    # Inventory metadata, section 10.1 of the plan.
+    nombre: Annotated[str, Field(min_length=5, max_length=150)]
+    descripcion: Annotated[str, Field(min_length=20)]
+    dependencia: Annotated[str, Field(min_length=3)]
+    tipologia: Tipologia
+    categoria: Categoria  # type: ignore[valid-type]
+    ambito_geografico: Ambito
+    idioma: str = "Español"
+    fuente_primaria: bool
+    evidencia_solicitud: list[EvidenciaSolicitud] = Field(min_length=1)
+    soporte: Literal["digital", "física", "física y digital"]
+    frecuencia_generacion: Frecuencia
+    frecuencia_actualizacion: Frecuencia
+    disponible: bool
+    publicada: bool
+    ubicacion: Annotated[str, Field(min_length=3)]
+    # Prioritization and publication.
+    priorizado: bool
+    licencia: Licencia = "CC BY-SA 4.0"
+    contactos: list[EmailStr] = Field(min_length=1)
+    etiquetas: list[str] = Field(default_factory=list)
+    cobertura_geografica: str = "Departamento de Casanare"
+    fecha_emision: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    url_documentacion: str | None = None
+    omitir_si_sin_cambios: bool = Field(
+        False, description="Si la fuente no cambió, no publicar (por defecto se verifica el portal igual)."
+    )
+    fuente: Fuente | None = None
+    columnas: list[Columna] = Field(default_factory=list)
+    microdatos: Microdatos | None = None
+    calidad: Calidad = Calidad()
+    datos_gov_co: DatosGovCo | None = None
+    casanare_gov_co: CasanareGovCo | None = None
+
+    @field_validator("etiquetas")
+    @classmethod
+    def _tags_lowercase(cls, value: list[str]) -> list[str]:
+        return [tag.strip().lower() for tag in value if tag.strip()]
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Dataset:
+        if not self.priorizado:
+            return self
+        for needed in ("fuente", "datos_gov_co", "casanare_gov_co"):
+            if getattr(self, needed) is None:
+                raise ValueError(f"un conjunto priorizado necesita '{needed}'")
+        if not self.columnas:
+            raise ValueError("un conjunto priorizado necesita 'columnas'")
+        names = [c.nombre for c in self.columnas]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"columnas repetidas: {', '.join(duplicated)}")
+        out_names = [c.nombre_salida for c in self.columnas if c.publicada]
+        if len(out_names) != len(set(out_names)):
+            raise ValueError("dos columnas publicadas tendrían el mismo nombre de salida")
+        if not out_names:
+            raise ValueError("ninguna columna quedaría publicada")
+        row_id = self.datos_gov_co.identificador_fila if self.datos_gov_co else None
+        if row_id and row_id not in out_names:
+            raise ValueError(f"el identificador de fila '{row_id}' no es una columna publicada")
+        if self.microdatos:
+            missing = [q for q in self.microdatos.cuasi_identificadores if q not in out_names]
+            if missing:
+                raise ValueError(f"cuasi-identificadores que no son columnas publicadas: {', '.join(missing)}")
+        for col in self.columnas:
+            src = col.regla.columna_municipio
+            if src and src not in names:
+                raise ValueError(f"'columna_municipio' de '{col.nombre}' no existe: {src}")
+        return self
+
+    # Derived views --------------------------------------------------------------------------
+
+    @property
+    def columnas_publicadas(self) -> list[Columna]:
+        return [c for c in self.columnas if c.publicada]
+
+    @property
+    def tiene_datos_personales(self) -> bool:
+        return any(c.dato_personal for c in self.columnas)
+
+    @property
+    def cron(self) -> str | None:
+        return CRON_POR_FRECUENCIA[self.frecuencia_actualizacion]
+
+    @property
+    def vigencia(self) -> timedelta | None:
+        return VIGENCIA_POR_FRECUENCIA[self.frecuencia_actualizacion]
+
+    @property
+    def frecuencia_portal(self) -> str:
+        return FRECUENCIA_PORTAL[self.frecuencia_actualizacion]
+
+    def ruta_suite(self) -> Path:
+        return settings.include_dir() / "expectations" / (self.calidad.suite or f"{self.slug}.json")
+
+    def ruta_sql(self) -> Path | None:
+        if not isinstance(self.fuente, FuenteSQL):
+            return None
+        return settings.include_dir() / "sql" / (self.fuente.consulta or f"{self.slug}.sql")
+
+    def etiquetas_airflow(self) -> list[str]:
+        tags = [
+            _tag(self.dependencia),
+            f"frecuencia:{self.frecuencia_actualizacion}",
+            _tag(self.categoria),
+        ]
+        if self.tiene_datos_personales:
+            tags.append("datos-personales")
+        return tags
+
+
+def _tag(text: str) -> str:
+    return text.strip()[:100]
+
+
+class CatalogError(ValueError):
+    """A catalog file is invalid. The message names the file, the field and the line."""
+
+    def __init__(self, path: Path, problems: list[tuple[str, int | None, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = [f"Catálogo inválido: {path.name}"]
+        for campo, linea, mensaje in problems:
+            donde = f" (línea {linea})" if linea else ""
+            lines.append(f"  - campo '{campo}'{donde}: {mensaje}")
+        super().__init__("\n".join(lines))
+
+
+class Catalog:
+    """All catalog entries, loaded and cross-checked."""
+
+    def __init__(self, datasets: list[Dataset]) -> None:
+        self.datasets = sorted(datasets, key=lambda d: d.slug)
+
+    @cached_property
+    def _by_slug(self) -> dict[str, Dataset]:
+        return {d.slug: d for d in self.datasets}
+
+    def get(self, slug: str) -> Dataset:
+        return self._by_slug[slug]
+
+    @property
+    def priorizados(self) -> list[Dataset]:
+        return [d for d in self.datasets if d.priorizado]
+
+
+def load_dataset(path: Path) -> Dataset:
+    """Load and validate one catalog YAML.
+
+    Raises:
+        CatalogError: naming the file, the field path and the YAML line of each problem.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise CatalogError(path, [("(archivo)", line, f"YAML mal formado: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise CatalogError(path, [("(archivo)", 1, "se esperaba un mapa de campos")])
+    if data.get("slug") != path.stem:
+        raise CatalogError(
+            path, [("slug", _line_of(root, ("slug",)), f"debe ser igual al nombre del archivo ('{path.stem}')")]
+        )
+    try:
+        dataset = Dataset.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            problems.append((_field_name(data, loc), _line_of(root, loc), _spanish(err)))
+        raise CatalogError(path, problems) from None
+    _check_files(path, root, dataset)
+    return dataset
+
+
+def _check_files(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:
+    if not dataset.priorizado:
+        return
+    problems = []
+    suite = dataset.ruta_suite()
+    if not suite.is_file():
+        problems.append(("calidad.suite", _line_of(root, ("calidad",)), f"no existe la suite {suite.name}"))
+    sql = dataset.ruta_sql()
+    if sql is not None and not sql.is_file():
+        problems.append(("fuente.consulta", _line_of(root, ("fuente",)), f"no existe la consulta {sql.name}"))
+    if problems:
+        raise CatalogError(path, problems)
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Load every ``*.yaml`` in the catalog folder and check cross-dataset rules."""
+    directory = directory or settings.catalog_dir()
+    datasets = [load_dataset(p) for p in sorted(directory.glob("*.yaml"))]
+    seen: dict[str, str] = {}
+    for d in datasets:
+        if d.datos_gov_co:
+            other = seen.setdefault(d.datos_gov_co.dataset_id, d.slug)
+            if other != d.slug:
+                raise CatalogError(
+                    directory / f"{d.slug}.yaml",
+                    [("datos_gov_co.dataset_id", None, f"ya lo usa el conjunto '{other}'")],
+                )
+    return Catalog(datasets)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a catalog file, committed for editors (``include/catalog/schema.json``)."""
+    schema = Dataset.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Conjunto de datos del catálogo de Casanare"
+    return schema
+
+
+# Error reporting helpers ---------------------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "campo obligatorio ausente",
+    "extra_forbidden": "campo no permitido (¿error de escritura?)",
+    "literal_error": "valor no permitido; opciones: {expected}",
+    "string_pattern_mismatch": "formato inválido (patrón {pattern})",
+    "string_too_short": "texto demasiado corto (mínimo {min_length})",
+    "string_too_long": "texto demasiado largo (máximo {max_length})",
+    "bool_parsing": "se esperaba sí/no (true/false)",
+    "bool_type": "se esperaba sí/no (true/false)",
+    "int_parsing": "se esperaba un número entero",
+    "int_type": "se esperaba un número entero",
+    "list_type": "se esperaba una lista",
+    "too_short": "la lista necesita al menos {min_length} elemento(s)",
+    "union_tag_invalid": "tipo de fuente inválido; opciones: {expected_tags}",
+    "union_tag_not_found": "falta 'tipo' en la fuente (archivo o sql)",
+    "value_error": "{error}",
+    "greater_than_equal": "debe ser mayor o igual a {ge}",
+    "less_than_equal": "debe ser menor o igual a {le}",
+    "model_type": "se esperaba un mapa de campos",
+    "model_attributes_type": "se esperaba un mapa de campos",
+}
+
+
+def _spanish(err: dict[str, Any]) -> str:
+    template = _MESSAGES.get(err["type"])
+    ctx = dict(err.get("ctx") or {})
+    if err["type"] == "value_error":
+        return str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
+    if err["type"] == "value_error" or template is None:
+        return err["msg"]
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return err["msg"]
+
+
+def _field_name(data: Any, loc: tuple[Any, ...]) -> str:
+    """Dotted field path; list items of columns are shown by their column name."""
+    parts: list[str] = []
+    node = data
+    for position, key in enumerate(loc):
+        if isinstance(key, int):
+            name = node[key].get("nombre") if isinstance(node, list) and isinstance(node[key], dict) else None
+            parts.append(f"[{name}]" if name else f"[{key}]")
+        elif isinstance(node, dict) and key in node:
+            parts.append(f".{key}" if parts else key)
+        else:
+            # A discriminator tag added by pydantic (e.g. 'archivo') sits mid-path and is not a
+            # YAML key; a missing field is the last element and must be named.
+            if isinstance(node, dict) and position < len(loc) - 1:
+                continue
+            parts.append(f".{key}" if parts else str(key))
+        node = node[key] if isinstance(node, dict | list) and _has(node, key) else None
+    return "".join(parts) or "(raíz)"
+
+
+def _has(node: Any, key: Any) -> bool:
+    if isinstance(node, dict):
+        return key in node
+    return isinstance(key, int) and 0 <= key < len(node)
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest YAML node reachable along ``loc``."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if match is None:
+                continue
+            line = _key_line(node, key) or line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _key_line(node: yaml.MappingNode, key: str) -> int | None:
+    for k, _ in node.value:
+        if getattr(k, "value", None) == key:
+            return k.start_mark.line + 1
+    return None
+
+
+def slug_valido(slug: str) -> bool:
+    return re.fullmatch(SLUG_RE, slug) is not None

@@ -1,0 +1,26 @@
+"""The shape every reader returns: headers plus an iterator of row chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RawTable:
+    """Untyped rows as they are in the source.
+
+    Attributes:
+        headers: one label per source column (two-row headers already flattened).
+        chunks: lists of rows (each a list of cells), read lazily where the format allows.
+        first_data_row: 1-based row (or record) number of the first data row in the source,
+            so messages can point a clerk to the exact row.
+    """
+
+    headers: list[str]
+    chunks: Iterator[list[list[Any]]]
+    first_data_row: int
+    archivo: str
+    hoja: str | None = None
+    detalles: dict[str, Any] = field(default_factory=dict)

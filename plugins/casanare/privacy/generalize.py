@@ -1,0 +1,72 @@
+"""Generalization functions: each takes a typed pandas Series and returns its coarser form."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+
+def age_band(ages: pd.Series, width: int = 5, top: int = 80) -> pd.Series:
+    """Quinquennial bands: 0-4, 5-9, …, 75-79, 80+."""
+    numeric = pd.to_numeric(ages, errors="coerce")
+    lower = (numeric // width) * width
+
+    def label(v: float) -> str | None:
+        if pd.isna(v):
+            return None
+        v = int(v)
+        return f"{top}+" if v >= top else f"{v}-{v + width - 1}"
+
+    return lower.map(label).astype("string")
+
+
+def age_at(birth_dates: pd.Series, reference: date) -> pd.Series:
+    """Completed years at ``reference`` for a series of birth dates."""
+    dates = pd.to_datetime(birth_dates, errors="coerce")
+    ref = pd.Timestamp(reference)
+    years = ref.year - dates.dt.year
+    before_birthday = (dates.dt.month > ref.month) | ((dates.dt.month == ref.month) & (dates.dt.day > ref.day))
+    return (years - before_birthday.astype("Int64")).astype("Int64")
+
+
+def month(dates: pd.Series) -> pd.Series:
+    return pd.to_datetime(dates, errors="coerce").dt.strftime("%Y-%m").astype("string")
+
+
+def year(dates: pd.Series) -> pd.Series:
+    return pd.to_datetime(dates, errors="coerce").dt.year.astype("Int64")
+
+
+def epi_week_label(value: date | datetime | None) -> str | None:
+    """Epidemiological week (INS/MMWR: weeks start on Sunday; week 1 has ≥ 4 days of January)."""
+    if value is None or pd.isna(value):
+        return None
+    day = value.date() if isinstance(value, datetime) else value
+    for year_ in (day.year + 1, day.year, day.year - 1):
+        start = _epi_year_start(year_)
+        if day >= start:
+            week = (day - start).days // 7 + 1
+            return f"{year_}-S{week:02d}"
+    return None
+
+
+def _epi_year_start(year_: int) -> date:
+    jan1 = date(year_, 1, 1)
+    # Python: Monday=0 … Sunday=6. Sunday-start weeks; week 1 contains Jan 4 at latest.
+    offset = (jan1.weekday() + 1) % 7  # days since the previous Sunday
+    first_sunday = jan1 - timedelta(days=offset)
+    return first_sunday if offset <= 3 else first_sunday + timedelta(days=7)
+
+
+def epi_week(dates: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(dates, errors="coerce")
+    return parsed.map(lambda v: epi_week_label(v.to_pydatetime()) if not pd.isna(v) else None).astype("string")
+
+
+def round_coordinates(values: pd.Series, precision: int) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce").round(precision).astype("Float64")
+
+
+def top_bottom_code(values: pd.Series, lower: float | None, upper: float | None) -> pd.Series:
+    return values.clip(lower=lower, upper=upper)

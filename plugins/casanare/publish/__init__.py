@@ -1,0 +1,1 @@
+"""Publish stage: datos.gov.co (Socrata) and the casanare.gov.co open-data section."""

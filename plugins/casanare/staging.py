@@ -1,0 +1,190 @@
+"""Staging area: run folders, manifests and published snapshots under a base URL.
+
+The base URL comes from configuration (``file://…`` by default, ``s3://…`` in production) and
+every access goes through fsspec, so two tasks of one run never assume they share a disk.
+
+Layout::
+
+    <base>/<slug>/ejecuciones/<run>/extraido.parquet, anonimizado.parquet, original/…,
+                                   etapas/<etapa>.json, manifest.json
+    <base>/<slug>/estado/ultimo_exito.json          last successful run (hash, counts)
+    <base>/<slug>/snapshots/<version>.parquet       what was published, versioned
+    <base>/<slug>/estado/historial.jsonl            one line per successful run
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import fsspec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ETAPAS = ("extraer", "anonimizar", "validar", "publicar_datos_gov_co", "publicar_casanare_gov_co", "cerrar")
+
+
+def safe_run_id(run_id: str) -> str:
+    """Turn an Airflow run id (``manual__2026-01-01T00:00:00+00:00``) into a folder name."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("._")
+    return cleaned[:120] or "run"
+
+
+def _join(base: str, *parts: str) -> str:
+    return "/".join([base.rstrip("/"), *[p.strip("/") for p in parts]])
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Storage:
+    """A folder under the staging base URL, with JSON/Parquet/bytes helpers."""
+
+    url: str
+
+    @property
+    def fs(self) -> fsspec.AbstractFileSystem:
+        fs, _ = fsspec.core.url_to_fs(self.url)
+        return fs
+
+    def path(self, name: str) -> str:
+        return _join(self.url, name)
+
+    def _fs_path(self, name: str) -> str:
+        return fsspec.core.url_to_fs(self.path(name))[1]
+
+    def exists(self, name: str) -> bool:
+        return self.fs.exists(self._fs_path(name))
+
+    def write_bytes(self, name: str, data: bytes) -> str:
+        """Write atomically where the filesystem allows it (temporary name, then rename)."""
+        fs = self.fs
+        target = self._fs_path(name)
+        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        tmp = f"{target}.tmp-{datetime.now(UTC).strftime('%H%M%S%f')}"
+        with fs.open(tmp, "wb") as fh:
+            fh.write(data)
+        fs.mv(tmp, target)
+        return self.path(name)
+
+    def read_bytes(self, name: str) -> bytes:
+        with self.fs.open(self._fs_path(name), "rb") as fh:
+            return fh.read()
+
+    def write_json(self, name: str, obj: Any) -> str:
+        data = json.dumps(obj, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+        return self.write_bytes(name, data)
+
+    def read_json(self, name: str, default: Any = None) -> Any:
+        if not self.exists(name):
+            return default
+        return json.loads(self.read_bytes(name))
+
+    def write_parquet(self, name: str, df: pd.DataFrame) -> str:
+        import io
+
+        buffer = io.BytesIO()
+        df.to_parquet(buffer, index=False)
+        return self.write_bytes(name, buffer.getvalue())
+
+    def read_parquet(self, name: str) -> pd.DataFrame:
+        import pandas as pd
+
+        with self.fs.open(self._fs_path(name), "rb") as fh:
+            return pd.read_parquet(fh)
+
+    def local_path(self, name: str) -> str | None:
+        """Path on the local disk when the base is ``file://`` (lets readers stream); else None."""
+        return self._fs_path(name) if self.url.startswith("file://") else None
+
+    def open(self, name: str, mode: str = "rb"):
+        fs = self.fs
+        target = self._fs_path(name)
+        if "w" in mode:
+            fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        return fs.open(target, mode)
+
+    def listdir(self, name: str = "") -> list[str]:
+        target = self._fs_path(name) if name else fsspec.core.url_to_fs(self.url)[1]
+        if not self.fs.exists(target):
+            return []
+        return sorted(p.rsplit("/", 1)[-1] for p in self.fs.ls(target, detail=False))
+
+
+class RunArea(Storage):
+    """Files of one DAG run of one dataset."""
+
+    def __init__(self, base_url: str, slug: str, run_id: str) -> None:
+        super().__init__(_join(base_url, slug, "ejecuciones", safe_run_id(run_id)))
+        object.__setattr__(self, "slug", slug)
+        object.__setattr__(self, "run_id", run_id)
+
+    def record_stage(self, etapa: str, resultado: dict[str, Any]) -> None:
+        """Store one stage's result and refresh the merged manifest.
+
+        Each stage owns its own file, so the two parallel publish tasks never overwrite each
+        other's result; the manifest is a merge that the closing task rewrites last.
+        """
+        self.write_json(f"etapas/{etapa}.json", {"etapa": etapa, "registrado": _now(), **resultado})
+        self.write_manifest()
+
+    def stage(self, etapa: str) -> dict[str, Any] | None:
+        return self.read_json(f"etapas/{etapa}.json")
+
+    def write_manifest(self, **extra: Any) -> dict[str, Any]:
+        etapas = {e: r for e in ETAPAS if (r := self.stage(e)) is not None}
+        previous = self.read_json("manifest.json", {}) or {}
+        manifest = {
+            "conjunto": self.slug,
+            "ejecucion": self.run_id,
+            "actualizado": _now(),
+            **{k: v for k, v in previous.items() if k not in {"etapas", "actualizado"}},
+            **extra,
+            "filas_por_etapa": {
+                e: r.get("filas") for e, r in etapas.items() if isinstance(r.get("filas"), int)
+            },
+            "etapas": etapas,
+        }
+        self.write_json("manifest.json", manifest)
+        return manifest
+
+
+class DatasetArea(Storage):
+    """State of one dataset that survives runs: last success, snapshots, history."""
+
+    def __init__(self, base_url: str, slug: str) -> None:
+        super().__init__(_join(base_url, slug))
+        object.__setattr__(self, "slug", slug)
+
+    def last_success(self) -> dict[str, Any] | None:
+        return self.read_json("estado/ultimo_exito.json")
+
+    def record_success(self, info: dict[str, Any]) -> None:
+        self.write_json("estado/ultimo_exito.json", info)
+        with self.open("estado/historial.jsonl.tmp", "wb") as fh:
+            previous = self.read_bytes("estado/historial.jsonl") if self.exists("estado/historial.jsonl") else b""
+            fh.write(previous + json.dumps(info, ensure_ascii=False, default=str).encode() + b"\n")
+        self.fs.mv(self._fs_path("estado/historial.jsonl.tmp"), self._fs_path("estado/historial.jsonl"))
+
+    def history(self) -> list[dict[str, Any]]:
+        if not self.exists("estado/historial.jsonl"):
+            return []
+        return [json.loads(line) for line in self.read_bytes("estado/historial.jsonl").splitlines() if line]
+
+    def latest_snapshot(self) -> tuple[str, pd.DataFrame] | None:
+        pointer = self.read_json("snapshots/actual.json")
+        if not pointer:
+            return None
+        return pointer["version"], self.read_parquet(f"snapshots/{pointer['version']}.parquet")
+
+    def save_snapshot(self, version: str, df: pd.DataFrame) -> str:
+        """Keep every published version and move the ``actual`` pointer last."""
+        url = self.write_parquet(f"snapshots/{version}.parquet", df)
+        self.write_json("snapshots/actual.json", {"version": version, "filas": len(df), "guardado": _now()})
+        return url

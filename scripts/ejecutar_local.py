@@ -1,0 +1,122 @@
+"""``make run``: run every prioritized DAG once on the embedded default and print a summary.
+
+Usage: ``python -m scripts.ejecutar_local [--filas 500] [--mantener]``. With ``--mantener``
+(``make up``) the stand-ins stay up and ``airflow standalone`` serves the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scripts.entorno_local import ROOT, VENV_BIN, LocalEnv, generate_sources, migrate_airflow, start_standins
+
+
+def run_dag(env: LocalEnv, slug: str, logs: Path) -> float:
+    started = time.monotonic()
+    with (logs / f"{slug}.log").open("wb") as out:
+        subprocess.run(
+            [str(VENV_BIN / "airflow"), "dags", "test", slug],
+            env={**os.environ, **env.env()}, stdout=out, stderr=subprocess.STDOUT, check=False,
+        )
+    return time.monotonic() - started
+
+
+def run_summary(env: LocalEnv, slug: str) -> dict:
+    from casanare.staging import DatasetArea, RunArea
+
+    area = DatasetArea(env.staging_url, slug)
+    runs = area.listdir("ejecuciones")
+    if not runs:
+        return {"estado": "sin ejecución"}
+    run = RunArea(env.staging_url, slug, runs[-1])
+    manifest = run.read_json("manifest.json", {}) or {}
+    etapas = manifest.get("etapas", {})
+    failed = next((e for e, r in etapas.items() if r.get("estado") == "fallido"), None)
+    validation = etapas.get("validar", {})
+    return {
+        "estado": "éxito" if manifest.get("resultado") == "exito" else f"falló en {failed or '¿?'}",
+        "leidas": etapas.get("extraer", {}).get("filas"),
+        "publicadas": etapas.get("publicar_datos_gov_co", {}).get("filas_en_portal"),
+        "calidad": (
+            "sin validar" if not validation else
+            ("OK" if validation.get("exito") else "FALLA") + (f" ({len(validation.get('advertencias', []))} advertencias)"
+                                                            if validation.get("advertencias") else "")
+        ),
+        "manifiesto": run.path("manifest.json"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Ejecuta todos los DAG priorizados en el entorno embebido.")
+    parser.add_argument("--filas", type=int, default=500, help="filas por fuente de ejemplo")
+    parser.add_argument("--semilla", type=int, default=2026)
+    parser.add_argument("--datos", type=Path, default=ROOT / "data")
+    parser.add_argument("--mantener", action="store_true", help="deja los servicios y airflow standalone arriba")
+    parser.add_argument("--solo", default="", help="slugs separados por coma")
+    args = parser.parse_args()
+
+    from casanare.catalog import load_catalog
+
+    env = LocalEnv(args.datos)
+    for folder in ("staging", "sitio", "correos", "portal", "data_docs", "logs"):
+        shutil.rmtree(args.datos / folder, ignore_errors=True)
+    print("▶ Generando fuentes de ejemplo…", flush=True)
+    generate_sources(env, args.filas, args.semilla)
+    print("▶ Iniciando portal SODA local, servidor SMTP y sitio web…", flush=True)
+    start_standins(env, portal_port=8765 if args.mantener else 0, smtp_port=8025 if args.mantener else 0,
+                   web_port=8090 if args.mantener else 0)
+    migrate_airflow(env)
+    slugs = [d.slug for d in load_catalog().priorizados]
+    if args.solo:
+        slugs = [s for s in slugs if s in set(args.solo.split(","))]
+    logs = args.datos / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    rows = []
+    try:
+        for slug in slugs:
+            print(f"▶ airflow dags test {slug}", flush=True)
+            seconds = run_dag(env, slug, logs)
+            summary = run_summary(env, slug)
+            summary["segundos"] = round(seconds, 1)
+            failures += summary["estado"] != "éxito"
+            rows.append((slug, summary))
+        print_summary(env, rows)
+        if args.mantener:
+            keep_running(env)
+    finally:
+        env.stop()
+    return 1 if failures else 0
+
+
+def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
+    print("\nResumen de la ejecución (entorno embebido)")
+    print(f"{'Conjunto':34} {'Estado':22} {'Leídas':>8} {'Publicadas':>10}  Calidad")
+    for slug, s in rows:
+        print(f"{slug:34} {s['estado']:22} {s.get('leidas') or 0:>8} {s.get('publicadas') or 0:>10}  {s.get('calidad')}")
+    mails = len(list(env.mail_dir.glob("*.eml")))
+    print("\nDónde mirar:")
+    print(f"  Portal datos.gov.co local: {env.portal.url}/api/views/<id>.json y /resource/<id>.json")
+    print(f"  Sitio casanare.gov.co local: {env.web.url}/index.html  (carpeta {env.web_dir})")
+    print(f"  Data Docs de calidad: {env.docs_dir}")
+    print(f"  Manifiestos y copias de las fuentes: {env.staging_url}")
+    print(f"  Correos enviados ({mails}): {env.mail_dir}")
+    print(f"  Registros de Airflow por conjunto: {env.root / 'logs'}")
+
+
+def keep_running(env: LocalEnv) -> None:
+    print("\n▶ airflow standalone en http://localhost:8080 (Ctrl+C para detener)", flush=True)
+    try:
+        subprocess.run([str(VENV_BIN / "airflow"), "standalone"], env={**os.environ, **env.env()}, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

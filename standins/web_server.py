@@ -1,0 +1,54 @@
+"""Serve the website folder over HTTP (the casanare.gov.co stand-in for ``make run``)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import threading
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@dataclass
+class WebHandle:
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_web(root: Path, host: str = "127.0.0.1", port: int = 0) -> WebHandle:
+    root.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer((host, port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return WebHandle(server, thread)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Sirve la carpeta del sitio web por HTTP")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--carpeta", type=Path, required=True)
+    args = parser.parse_args()
+    handle = start_web(args.carpeta, args.host, args.port)
+    print(f"Sitio web local en {handle.url}", flush=True)
+    handle.thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Catalog validation: every kind of bad field names the file, the field and the line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from casanare.catalog import (
+    CRON_POR_FRECUENCIA,
+    CatalogError,
+    json_schema,
+    load_catalog,
+    load_dataset,
+)
+
+pytestmark = pytest.mark.unit
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "catalogo_valido.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def include(tmp_path, monkeypatch):
+    """A private include/ with one valid dataset, so tests can break it."""
+    inc = tmp_path / "include"
+    (inc / "catalog").mkdir(parents=True)
+    (inc / "expectations").mkdir()
+    (inc / "sql").mkdir()
+    (inc / "expectations" / "prueba_csv.json").write_text('{"name": "prueba_csv", "expectations": []}')
+    monkeypatch.setenv("CASANARE_INCLUDE_DIR", str(inc))
+    return inc
+
+
+def write(include: Path, data: dict, name: str = "prueba_csv") -> Path:
+    path = include / "catalog" / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def base() -> dict:
+    return yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+
+
+def test_valid_fixture_loads(include):
+    ds = load_dataset(write(include, base()))
+    assert ds.slug == "prueba_csv"
+    assert [c.nombre_salida for c in ds.columnas_publicadas] == [
+        "id_registro", "id_persona", "edad", "codigo_municipio", "valor", "fecha"
+    ]
+    assert ds.datos_gov_co.modo_efectivo == "incremental"
+    assert "datos-personales" in ds.etiquetas_airflow()
+
+
+def mutate(data: dict, dotted: str, value) -> dict:
+    node = data
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if part.isdigit() else node[part]
+    last = parts[-1]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[int(last) if last.isdigit() else last] = value
+    return data
+
+
+DELETE = object()
+
+BAD_FIELDS = [
+    # (mutation path, new value, field named in the error, words expected in the message)
+    ("nombre", DELETE, "nombre", "obligatorio"),
+    ("frecuencia_actualizacion", "quincenal", "frecuencia_actualizacion", "no permitido"),
+    ("categoria", "Salud", "categoria", "no permitido"),
+    ("contactos", ["no-es-correo"], "contactos", ""),
+    ("priorizado", "tal vez", "priorizado", "sí/no"),
+    ("campo_inventado", 1, "campo_inventado", "no permitido"),
+    ("columnas.1.clasificacion", "secreta", "columnas[cedula].clasificacion", "no permitido"),
+    ("columnas.1.tipo", "numero", "columnas[cedula].tipo", "no permitido"),
+    ("columnas.2.regla", "publicar", "columnas[nombre]", "no puede publicarse tal cual"),
+    ("columnas.3.regla", {"accion": "generalizar"}, "columnas[edad].regla", "metodo"),
+    ("columnas.0.nombre", "Id Registro", "columnas[Id Registro].nombre", "formato"),
+    ("datos_gov_co.dataset_id", "abc", "datos_gov_co.dataset_id", "formato"),
+    ("datos_gov_co.identificador_fila", "nombre", "(raíz)", "no es una columna publicada"),
+    ("fuente.tipo", "ftp", "fuente", "tipo de fuente"),
+    ("fuente.hojita", "x", "fuente.hojita", "no permitido"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field", "words"), BAD_FIELDS, ids=[b[0] for b in BAD_FIELDS])
+def test_bad_field_names_file_and_field(include, path, value, field, words):
+    file = write(include, mutate(base(), path, value))
+    with pytest.raises(CatalogError) as info:
+        load_dataset(file)
+    message = str(info.value)
+    assert "prueba_csv.yaml" in message
+    assert f"campo '{field}" in message, message
+    assert words in message
+    assert "línea" in message
+
+
+def test_reserved_column_cannot_be_published(include):
+    data = mutate(base(), "columnas.1.clasificacion", "reservada")
+    with pytest.raises(CatalogError, match="reservada y solo admite la regla 'eliminar'"):
+        load_dataset(write(include, data))
+
+
+def test_slug_must_match_file_name(include):
+    file = write(include, base(), name="otro_nombre")
+    with pytest.raises(CatalogError, match="campo 'slug'.*debe ser igual"):
+        load_dataset(file)
+
+
+def test_missing_suite_is_reported(include):
+    (include / "expectations" / "prueba_csv.json").unlink()
+    with pytest.raises(CatalogError, match="calidad.suite.*no existe la suite"):
+        load_dataset(write(include, base()))
+
+
+def test_broken_yaml_reports_line(include):
+    path = include / "catalog" / "prueba_csv.yaml"
+    path.write_text("slug: prueba_csv\nnombre: [sin cerrar\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"línea \d+.*YAML mal formado|YAML mal formado"):
+        load_dataset(path)
+
+
+def test_duplicate_dataset_ids_rejected(include):
+    write(include, base())
+    other = base()
+    other["slug"] = "prueba_dos"
+    write(include, other, name="prueba_dos")
+    (include / "expectations" / "prueba_dos.json").write_text('{"name": "x", "expectations": []}')
+    with pytest.raises(CatalogError, match="ya lo usa el conjunto"):
+        load_catalog(include / "catalog")
+
+
+def test_committed_json_schema_is_current():
+    committed = json.loads((ROOT / "include" / "catalog" / "schema.json").read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(json_schema(), ensure_ascii=False)), "ejecute `make schema`"
+
+
+def test_every_plan_frequency_has_a_schedule():
+    assert CRON_POR_FRECUENCIA["trimestral"] == "0 6 1 1,4,7,10 *"
+    assert CRON_POR_FRECUENCIA["semestral"] == "0 6 1 1,7 *"
+    assert CRON_POR_FRECUENCIA["anual"] == "0 6 1 1 *"
+    assert CRON_POR_FRECUENCIA["eventual"] is None
