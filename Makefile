@@ -35,7 +35,7 @@ schema: $(STAMP)  ## Regenera include/catalog/schema.json desde los modelos
 	open('include/catalog/schema.json','w').write(json.dumps(json_schema(), ensure_ascii=False, indent=2) + '\n')"
 
 bench: $(STAMP)  ## Benchmarks de rendimiento (no forman parte de make test)
-	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m scripts.bench $(BENCH)
 
 clean:
 	rm -rf data .pytest_cache

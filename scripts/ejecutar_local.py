@@ -7,6 +7,7 @@ Usage: ``python -m scripts.ejecutar_local [--filas 500] [--mantener]``. With ``-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -112,10 +113,8 @@ def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
 
 def keep_running(env: LocalEnv) -> None:
     print("\n▶ airflow standalone en http://localhost:8080 (Ctrl+C para detener)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         subprocess.run([str(VENV_BIN / "airflow"), "standalone"], env={**os.environ, **env.env()}, check=False)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

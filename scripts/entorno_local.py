@@ -29,6 +29,7 @@ class LocalEnv:
     smtp: Any = None
     web: Any = None
     sql_urls: dict[str, str] = field(default_factory=dict)
+    airflow_home_override: Path | None = None
 
     @property
     def fuentes(self) -> Path:
@@ -52,7 +53,8 @@ class LocalEnv:
 
     @property
     def airflow_home(self) -> Path:
-        return self.root / "airflow"
+        # Tests pin the session's Airflow home: an ORM engine already bound to it can't move.
+        return self.airflow_home_override or self.root / "airflow"
 
     def env(self) -> dict[str, str]:
         """Environment for Airflow processes (and for in-process ``dag.test()`` in tests)."""
@@ -141,5 +143,10 @@ def migrate_airflow(env: LocalEnv) -> None:
     env.airflow_home.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [str(VENV_BIN / "airflow"), "db", "migrate"],
+        env={**os.environ, **env.env()}, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    # Pool capping concurrent calls to datos.gov.co (the publish tasks use it).
+    subprocess.run(
+        [str(VENV_BIN / "airflow"), "pools", "set", "datos_gov_co", "2", "Llamadas concurrentes a datos.gov.co"],
         env={**os.environ, **env.env()}, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )

@@ -13,9 +13,11 @@ Uso::
 
 Todas las fechas de negocio caen entre 2024-01-01 y ``FECHA_CORTE`` (fija, no ``today()``) para
 que la salida sea reproducible. La única excepción es ``fecha_actualizacion`` de la fuente
-incremental de contratos: una parte de las filas se marca como actualizada en los ocho días previos
-al momento de la generación (``ahora``, UTC sin zona), de modo que una corrida cuyo intervalo sea
-"hoy" o "ayer" encuentre filas. Pase ``ahora`` para obtener una base idéntica byte a byte.
+incremental de contratos: una parte de las filas (5 %, mínimo 12) se marca como actualizada en los
+ocho días previos a la generación (tres de ellas, en las tres horas previas), de modo que una corrida
+cuyo intervalo sea "hoy" o "ayer" encuentre filas. ``ahora`` es la hora de pared de Bogotá sin zona,
+nunca posterior a la hora UTC con la que el extractor cierra el intervalo. Pase ``ahora`` (o
+``--ahora``) para obtener una base idéntica byte a byte.
 
 La lista de personas nunca se escribe al disco: ``identificadores_originales(destino)`` vuelve a
 leer las fuentes generadas y devuelve los identificadores originales para pruebas de fuga.
@@ -27,6 +29,7 @@ import argparse
 import csv
 import math
 import random
+import re
 import sqlite3
 import sys
 import time
@@ -34,7 +37,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,7 @@ DIVIPOLA_CSV = REPO_ROOT / "include" / "reference" / "divipola_casanare.csv"
 FECHA_CORTE = date(2026, 9, 30)
 """Fecha de corte fija de los datos sintéticos (ninguna fecha de negocio la supera)."""
 FECHA_INICIO = date(2024, 1, 1)
+BOGOTA = timezone(timedelta(hours=-5), "America/Bogota")  # Colombia no tiene horario de verano
 
 LIMITE_XLS = 65_535  # filas de datos en una hoja Excel 97 (una fila va al encabezado)
 LIMITE_ODS = 50_000  # odfpy es lento; más allá no tiene sentido para una fuente eventual
@@ -68,6 +72,10 @@ CONEXIONES: dict[str, str] = {
     "contratos_gobernacion": "fuente_secop_local",
 }
 CONJUNTOS: tuple[str, ...] = tuple(RUTAS)
+# Conjuntos con personas (los demás no necesitan generar la población sintética).
+PERSONALES: frozenset[str] = frozenset(
+    {"vacunacion_pai", "matricula_escolar", "contratos_gobernacion", "emergencias_gestion_riesgo", "pqrsd_atencion_ciudadano"}
+)
 
 # --------------------------------------------------------------------------------------------
 # Listas de referencia (todas ficticias o de conocimiento público)
@@ -458,15 +466,16 @@ def filas_vacunacion(personas: Personas, filas: int, semilla: int) -> list[list[
     munis = {m.codigo: m for m in municipios()}
     ips = ips_por_municipio(munis.values())
     registros: list[tuple[date, list[Any]]] = []
-    for _ in range(filas):
+    while len(registros) < filas:
+        # Una visita: a los lactantes se les aplican varios biológicos el mismo día.
         grupo = rnd.random()
         hasta = FECHA_CORTE
-        if grupo < 0.90:  # el esquema regular del PAI es casi todo de menores de 5 años
+        if grupo < 0.95:  # el esquema regular del PAI es casi todo de menores de 5 años
             i = rnd.choice(personas.ninos)
             hasta = min(FECHA_CORTE, _restar_anios(personas.nacimiento[i], -5) - timedelta(days=1))
-        elif grupo < 0.94:
-            i = rnd.choice(personas.escolares)
         elif grupo < 0.98:
+            i = rnd.choice(personas.escolares)
+        elif grupo < 0.995:
             i = rnd.choice(personas.mayores)
         else:
             i = rnd.choice(personas.adultos)
@@ -474,32 +483,34 @@ def filas_vacunacion(personas: Personas, filas: int, semilla: int) -> list[list[
         aplicacion = _fecha_aleatoria(rnd, max(FECHA_INICIO, nacimiento), hasta)
         edad = _edad(nacimiento, aplicacion)
         opciones = next(lista for lo, hi, lista in ESQUEMA_PAI if lo <= edad <= hi)
-        biologico, dosis_posibles = rnd.choice(opciones)
+        cuantas = rnd.choice((1, 2, 3, 3, 4)) if edad <= 1 else rnd.choice((1, 1, 2))
         muni = personas.municipio[i]
-        if muni not in MUNICIPIOS_CON_HOSPITAL and rnd.random() < 0.45:
+        if muni not in MUNICIPIOS_CON_HOSPITAL and rnd.random() < 0.55:
             muni = "85001"  # muchos se vacunan en Yopal: el municipio es el de la IPS vacunadora
-        registros.append(
-            (
-                aplicacion,
-                [
-                    personas.tipo_documento(i, aplicacion),
-                    personas.documento[i],
-                    personas.nombres[i],
-                    personas.apellidos[i],
-                    nacimiento,
-                    edad,
-                    personas.sexo[i],
-                    personas.telefono[i],
-                    personas.direccion[i],
-                    biologico,
-                    rnd.choice(dosis_posibles),
+        ips_visita = rnd.choice(ips[muni])
+        for biologico, dosis_posibles in rnd.sample(opciones, k=min(cuantas, len(opciones), filas - len(registros))):
+            registros.append(
+                (
                     aplicacion,
-                    rnd.choice(ips[muni]),
-                    muni,
-                    munis[muni].nombre,
-                ],
+                    [
+                        personas.tipo_documento(i, aplicacion),
+                        personas.documento[i],
+                        personas.nombres[i],
+                        personas.apellidos[i],
+                        nacimiento,
+                        edad,
+                        personas.sexo[i],
+                        personas.telefono[i],
+                        personas.direccion[i],
+                        biologico,
+                        rnd.choice(dosis_posibles),
+                        aplicacion,
+                        ips_visita,
+                        muni,
+                        munis[muni].nombre,
+                    ],
+                )
             )
-        )
     registros.sort(key=lambda r: r[0])
     return [[f"PAI-{n:07d}", *fila] for n, (_, fila) in enumerate(registros, start=1)]
 
@@ -597,43 +608,80 @@ def filas_sedes(semilla: int) -> list[dict[str, Any]]:
 
 
 def filas_matricula(personas: Personas, filas: int, semilla: int) -> list[dict[str, Any]]:
+    """Enrolment rows, generated sede by sede like a SIMAT extract.
+
+    Each block is one sede with the same students in 2024, 2025 and 2026 (they move up a grade
+    each year). Small extracts therefore cover a few whole sedes instead of scattering single
+    students over the 19 municipalities, which keeps every (sexo, municipio, zona) class with
+    several distinct students: k-anonymity (k=5) holds even at 150 rows.
+    """
     rnd, _ = _rng(semilla, "matricula_escolar")
     sedes = filas_sedes(semilla)
-    por_municipio: dict[str, dict[str, list[str]]] = {}
-    for s in sedes:
-        por_municipio.setdefault(s["codigo_municipio"], {}).setdefault(s["zona"], []).append(s["codigo_dane_sede"])
+    # Orden ponderado sin reemplazo (Efraimidis-Spirakis): las sedes urbanas de municipios grandes primero.
+    peso = {s["codigo_dane_sede"]: POBLACION_MILES[s["codigo_municipio"]] * (3 if s["zona"] == "Urbana" else 1) for s in sedes}
+    orden = sorted(sedes, key=lambda s: rnd.random() ** (1 / peso[s["codigo_dane_sede"]]), reverse=True)
+    rural = next(k for k, s in enumerate(orden) if s["zona"] == "Rural")
+    if rural > 1:  # aun un extracto pequeño trae sedes urbanas y rurales
+        orden.insert(1, orden.pop(rural))
     anios = (2024, 2025, 2026)
-    estudiantes = list(personas.escolares)
-    rnd.shuffle(estudiantes)
+    por_muni: dict[str, list[int]] = {}
+    for i in personas.escolares:
+        por_muni.setdefault(personas.municipio[i], []).append(i)
+    for lista in por_muni.values():
+        rnd.shuffle(lista)
+    todos = list(personas.escolares)
+    rnd.shuffle(todos)
+    cursor: dict[str, int] = {}
+
+    def siguiente(muni: str) -> int:
+        lista = por_muni.get(muni) or todos
+        clave = muni if muni in por_muni else "*"
+        k = cursor.get(clave, 0)
+        cursor[clave] = k + 1
+        if k >= len(lista):  # municipio agotado: estudiantes de otros municipios
+            k2 = cursor.get("*", 0)
+            cursor["*"] = k2 + 1
+            return todos[k2 % len(todos)]
+        return lista[k]
+
+    por_bloque = max(15, filas // (len(anios) * len(sedes)))
+    bloques = max(1, filas // (len(anios) * por_bloque))
+    tamanos = [filas // bloques + (1 if b < filas % bloques else 0) for b in range(bloques)]
     salida: list[dict[str, Any]] = []
-    for n in range(filas):
-        anio = anios[n * len(anios) // filas]
-        i = estudiantes[n % len(estudiantes)]
-        edad = _edad(personas.nacimiento[i], date(anio, 3, 31))
-        grado = min(11, max(0, edad - 6 + rnd.choice((-1, 0, 0, 0, 0, 1))))
-        muni = personas.municipio[i]
-        zonas = por_municipio[muni]
-        zona = "Urbana" if rnd.random() < 0.72 else "Rural"
-        sede = rnd.choice(zonas[zona])
-        jornada = rnd.choices(JORNADAS, weights=(46, 20, 30, 3 if edad >= 15 else 0, 1 if edad >= 15 else 0))[0]
-        estado = rnd.choices(ESTADOS_MATRICULA, weights=(90, 6, 4))[0]
-        salida.append(
-            {
-                "id_matricula": f"MAT-{anio}-{n + 1:07d}",
-                "anio": anio,
-                "codigo_dane_sede": sede,
-                "tipo_documento": personas.tipo_documento(i, date(anio, 3, 31)),
-                "numero_documento": personas.documento[i],
-                "nombres": personas.nombres[i],
-                "apellidos": personas.apellidos[i],
-                "fecha_nacimiento": personas.nacimiento[i],
-                "genero": personas.sexo[i],
-                "grado": grado,
-                "jornada": jornada,
-                "estado": estado,
-                "fecha_matricula": _fecha_aleatoria(rnd, date(anio - 1, 11, 15), date(anio, 3, 15)),
-            }
-        )
+    for b, tamano in enumerate(tamanos):
+        sede = orden[b % len(orden)]
+        estudiantes = [siguiente(sede["codigo_municipio"]) for _ in range(math.ceil(tamano / len(anios)))]
+        jornada_sede = rnd.choice(("Mañana", "Única")) if sede["zona"] == "Rural" else None
+        filas_bloque = 0
+        for anio in anios:
+            corte = date(anio, 3, 31)
+            for i in estudiantes:
+                if filas_bloque >= tamano:
+                    break
+                filas_bloque += 1
+                edad = _edad(personas.nacimiento[i], corte)
+                grado = min(11, max(0, edad - 6 + rnd.choice((-1, 0, 0, 0, 0, 1))))
+                jornada = jornada_sede or rnd.choices(
+                    JORNADAS, weights=(46, 20, 30, 3 if edad >= 15 else 0, 1 if edad >= 15 else 0)
+                )[0]
+                estado = rnd.choices(ESTADOS_MATRICULA, weights=(90, 6, 4))[0]
+                salida.append(
+                    {
+                        "id_matricula": f"MAT-{anio}-{len(salida) + 1:07d}",
+                        "anio": anio,
+                        "codigo_dane_sede": sede["codigo_dane_sede"],
+                        "tipo_documento": personas.tipo_documento(i, corte),
+                        "numero_documento": personas.documento[i],
+                        "nombres": personas.nombres[i],
+                        "apellidos": personas.apellidos[i],
+                        "fecha_nacimiento": personas.nacimiento[i],
+                        "genero": personas.sexo[i],
+                        "grado": grado,
+                        "jornada": jornada,
+                        "estado": estado,
+                        "fecha_matricula": _fecha_aleatoria(rnd, date(anio - 1, 11, 15), date(anio, 3, 15)),
+                    }
+                )
     return salida
 
 
@@ -863,7 +911,9 @@ def filas_contratos(
         natural = prefijo == "CPS" or (prefijo == "MC" and rnd.random() < 0.3)
         if natural:
             i = rnd.choice(personas.adultos)
-            tipo = personas.tipo_documento(i, firma)
+            tipo = personas.tipo_documento(i)  # contratistas: adultos con CC o PPT
+            if tipo not in TIPOS_DOC_CONTRATISTA:
+                tipo = "CC"
             documento, nombre = personas.documento[i], personas.nombre_completo(i)
         else:
             i = rnd.choice(personas.adultos)  # representante legal (solo aparece en el objeto)
@@ -874,7 +924,8 @@ def filas_contratos(
             dep=rnd.choice(SECRETARIAS), muni=muni.nombre, vereda=rnd.choice(VEREDAS[muni.codigo])
         )
         if rnd.random() < 0.08:
-            objeto += f". Contratista {_dato_incrustado(rnd, personas, i)}"
+            quien = "Contratista" if natural else "Representante legal"
+            objeto += f". {quien} {_dato_incrustado(rnd, personas, i)}"
         valor = round(math.exp(rnd.uniform(math.log(vmin), math.log(vmax))), -3)
         plazo = rnd.randint(pmin, pmax)
         fin = firma + timedelta(days=plazo)
@@ -1084,7 +1135,7 @@ def filas_agro(filas: int, semilla: int) -> list[list[Any]]:
                     return salida
                 sembrada = round(max(1.0, area * escala * math.exp(rnd.gauss(0, 0.6))), 1)
                 cosechada = round(max(0.5, sembrada * rnd.uniform(0.55, 1.0)), 1)
-                rend = round(max(0.1, rendimiento * math.exp(rnd.gauss(0, 0.15))), 2)
+                rend = round(min(1.5 * rendimiento, max(0.1, rendimiento * math.exp(rnd.gauss(0, 0.15)))), 2)
                 produccion = round(cosechada * rend, 1)
                 salida.append(
                     [anio, semestre, m.codigo, m.nombre, grupo, cultivo, sembrada, cosechada, produccion,
@@ -1413,9 +1464,12 @@ def generar(
         solo: slugs to generate (default: all eight).
         sql_urls: catalog ``conexion`` -> SQLAlchemy URL. The SQLite file under ``destino`` is
             always written; the same tables are also dropped, created and loaded at each URL.
-        personas: distinct synthetic people shared across datasets (default ``max(1000, filas // 2)``).
-        ahora: naive UTC "now" used for the recent ``fecha_actualizacion`` of the contracts
-            (default: the current time); fix it for a byte-identical SQLite file.
+        personas: distinct synthetic people shared across datasets
+            (default ``max(1000, min(filas // 2, 100_000))``).
+        ahora: naive "now" for the recent ``fecha_actualizacion`` of the contracts. Default: the
+            wall-clock time in Bogotá, which is never later than UTC, so the recent rows are inside
+            an extraction window that ends at ``datetime.now(UTC)`` and are not "future" dates for
+            a check made in Bogotá. Fix it for a byte-identical SQLite file.
 
     Returns:
         slug -> generated file (the SQLite file for SQL sources).
@@ -1432,8 +1486,10 @@ def generar(
     if malas:
         raise ValueError(f"conexiones desconocidas: {', '.join(sorted(malas))} (válidas: {', '.join(sorted(conexiones_validas))})")
     destino = Path(destino)
-    ahora = ahora or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    gente = personas_generadas(semilla, personas if personas is not None else max(1000, filas // 2))
+    ahora = ahora or datetime.now(BOGOTA).replace(tzinfo=None, microsecond=0)
+    con_personas = elegidos & PERSONALES
+    n_personas = personas if personas is not None else max(1000, min(filas // 2, 100_000))
+    gente = personas_generadas(semilla, n_personas) if con_personas else None
     rutas: dict[str, Path] = {}
 
     def ruta(slug: str) -> Path:
@@ -1492,25 +1548,35 @@ def _escribir_sql(
 # Identificadores originales (para pruebas de fuga de datos personales)
 # --------------------------------------------------------------------------------------------
 
+# Columnas con identificadores (todas se leen completas) y columnas de texto libre (de las que se
+# extraen los documentos, teléfonos y correos incrustados). En vacunación, "Nombres" solo se usa
+# para armar el nombre completo: un nombre de pila suelto ("CAMILO") no identifica a nadie.
 _COLUMNAS_PII_ARCHIVO: dict[str, tuple[str, ...]] = {
-    "vacunacion_pai": ("Número documento", "Nombres", "Apellidos", "Teléfono", "Dirección"),
+    "vacunacion_pai": ("Número documento", "Apellidos", "Teléfono", "Dirección"),
     "emergencias_gestion_riesgo": ("Reportado por", "Teléfono de contacto"),
     "pqrsd_atencion_ciudadano": ("Nombre del peticionario", "Documento del peticionario", "Correo electrónico", "Teléfono"),
 }
+_TEXTO_LIBRE_ARCHIVO: dict[str, str] = {
+    "emergencias_gestion_riesgo": "Descripción",
+    "pqrsd_atencion_ciudadano": "Asunto",
+}
 _CONSULTAS_PII_SQL: dict[str, str] = {
-    "matricula_escolar": "SELECT numero_documento, nombres, apellidos, nombres || ' ' || apellidos FROM matricula",
+    "matricula_escolar": "SELECT numero_documento, apellidos, nombres || ' ' || apellidos FROM matricula",
     "contratos_gobernacion": "SELECT documento_contratista, nombre_contratista FROM contrato",
 }
+_CONSULTAS_TEXTO_SQL: dict[str, str] = {"contratos_gobernacion": "SELECT objeto FROM contrato"}
+_INCRUSTADOS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w.])\d{8,11}(?![\w.])")
 _NO_IDENTIFICADORES = frozenset({"", "ANÓNIMO", "NONE", "NAN"})
 
 
 def identificadores_originales(destino: Path) -> set[str]:
     """Every original identifier value in the generated sources under ``destino``.
 
-    Document numbers (cédulas, tarjetas de identidad, NITs as stored, e.g. ``900123456-7``),
-    full names (``NOMBRES APELLIDOS``) and the separate name columns as stored, mobile phones,
-    e-mails and street addresses. Sources that were not generated are skipped. Values embedded in
-    free text (``objeto``, ``asunto``, ``descripcion``) always come from these same people.
+    Document numbers (cédulas, tarjetas de identidad, NITs as stored, e.g. ``900123456-7``), full
+    names (``NOMBRES APELLIDOS``, and the contractor/petitioner/reporter columns as stored), the
+    surname pair (``APELLIDO APELLIDO``), mobile phones, e-mails and addresses, plus the documents,
+    phones and e-mails embedded in free text (``objeto``, ``asunto``, ``descripcion``). A lone given
+    name is never returned. Sources that were not generated are skipped.
     """
     from python_calamine import CalamineWorkbook
 
@@ -1534,27 +1600,35 @@ def identificadores_originales(destino: Path) -> set[str]:
         else:
             libro = CalamineWorkbook.from_path(str(archivo))
             filas = libro.get_sheet_by_index(0).to_python()
+        # En vacunación la fila hallada es la segunda del encabezado combinado (la de subtítulos).
         fila_enc = next(k for k, f in enumerate(filas) if columnas[0] in [str(x) for x in f])
         encabezado = [str(x) for x in filas[fila_enc]]
-        if slug == "vacunacion_pai":  # la fila de grupos oculta los subtítulos: usar la segunda fila
-            encabezado = [str(b) or str(a) for a, b in zip(filas[fila_enc], filas[fila_enc + 1], strict=True)]
-            inicio = fila_enc + 2
-        else:
-            inicio = fila_enc + 1
         posiciones = [encabezado.index(c) for c in columnas]
-        for fila in filas[inicio:]:
+        texto = encabezado.index(_TEXTO_LIBRE_ARCHIVO[slug]) if slug in _TEXTO_LIBRE_ARCHIVO else None
+        nombres = encabezado.index("Nombres") if slug == "vacunacion_pai" else None
+        for fila in filas[fila_enc + 1 :]:
             for p in posiciones:
                 agregar(fila[p])
-            if slug == "vacunacion_pai":
-                agregar(f"{fila[posiciones[1]]} {fila[posiciones[2]]}")
+            if nombres is not None:
+                agregar(f"{fila[nombres]} {fila[posiciones[1]]}")
+            if texto is not None:
+                for hallado in _INCRUSTADOS.findall(str(fila[texto])):
+                    agregar(hallado)
     for slug, consulta in _CONSULTAS_PII_SQL.items():
         archivo = destino / RUTAS[slug]
         if not archivo.is_file():
             continue
-        with sqlite3.connect(archivo) as conn:
+        conn = sqlite3.connect(archivo)
+        try:
             for fila in conn.execute(consulta):
                 for v in fila:
                     agregar(v)
+            if slug in _CONSULTAS_TEXTO_SQL:
+                for (texto_libre,) in conn.execute(_CONSULTAS_TEXTO_SQL[slug]):
+                    for hallado in _INCRUSTADOS.findall(texto_libre or ""):
+                        agregar(hallado)
+        finally:
+            conn.close()
     return valores
 
 
@@ -1577,7 +1651,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sql-url", action="append", default=[], metavar="CONEXION=URL",
         help="carga además las tablas de esa conexión en otra base (repetible)",
     )
-    parser.add_argument("--ahora", default=None, help="'ahora' UTC ISO para fecha_actualizacion reciente")
+    parser.add_argument(
+        "--ahora", default=None, help="'ahora' ISO sin zona para fecha_actualizacion reciente (por defecto, hora de Bogotá)"
+    )
     return parser.parse_args(argv)
 
 

@@ -11,6 +11,16 @@ from pathlib import Path
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    # The site is UTF-8; say so, as casanare.gov.co's server must, so clients don't guess Latin-1.
+    extensions_map = {  # noqa: RUF012 - stdlib attribute
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".html": "text/html; charset=utf-8",
+        ".csv": "text/csv; charset=utf-8",
+        ".json": "application/json; charset=utf-8",
+        ".atom": "application/atom+xml; charset=utf-8",
+        ".xml": "application/xml; charset=utf-8",
+    }
+
     def log_message(self, format: str, *args) -> None:
         pass
 

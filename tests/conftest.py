@@ -25,6 +25,7 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{SESSION_DIR / 'airflow' / 'airflow.db'}")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "plugins"), str(ROOT)])
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ["no_proxy"] = "127.0.0.1,localhost"
 
@@ -103,7 +104,7 @@ def local_env() -> Iterator:
     """Sample sources, SODA portal, SMTP and website stand-ins, Airflow DB: the ``make run`` setup."""
     from scripts.entorno_local import LocalEnv, generate_sources, migrate_airflow, start_standins
 
-    env = LocalEnv(SESSION_DIR / "entorno")
+    env = LocalEnv(SESSION_DIR / "entorno", airflow_home_override=SESSION_DIR / "airflow")
     generate_sources(env, filas=300, semilla=2026)
     start_standins(env)
     os.environ.update(env.env())

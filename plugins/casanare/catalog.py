@@ -279,6 +279,15 @@ class Microdatos(_Model):
 class Calidad(_Model):
     suite: str | None = Field(None, description="Archivo en include/expectations; por defecto <slug>.json.")
     minimo_filas: int | None = Field(None, ge=1)
+    severidades: dict[str, Literal["critical", "warning"]] = Field(
+        default_factory=dict,
+        description="Severidad de reglas generadas: clave 'tipo:columna' (p. ej. 'rango:valor') o solo 'tipo'.",
+    )
+    fechas_futuras: list[str] = Field(
+        default_factory=list, description="Columnas de fecha que pueden tener fechas futuras (p. ej. fin de contrato)."
+    )
+    columna_latitud: str | None = Field(None, description="Columna de latitud; por defecto 'latitud' si existe.")
+    columna_longitud: str | None = Field(None, description="Columna de longitud; por defecto 'longitud' si existe.")
 
 
 class DatosGovCo(_Model):
@@ -326,6 +335,9 @@ class Dataset(_Model):
     omitir_si_sin_cambios: bool = Field(
         False, description="Si la fuente no cambió, no publicar (por defecto se verifica el portal igual)."
     )
+    resumen_exitos: Literal["semanal", "desactivado"] = Field(
+        "desactivado", description="Resumen por correo de las publicaciones exitosas a los contactos (lunes)."
+    )
     fuente: Fuente | None = None
     columnas: list[Columna] = Field(default_factory=list)
     microdatos: Microdatos | None = None
@@ -357,6 +369,8 @@ class Dataset(_Model):
         if not out_names:
             raise ValueError("ninguna columna quedaría publicada")
         row_id = self.datos_gov_co.identificador_fila if self.datos_gov_co else None
+        if isinstance(self.fuente, FuenteSQL) and self.fuente.incremental and not row_id:
+            raise ValueError("una fuente SQL incremental necesita 'datos_gov_co.identificador_fila'")
         if row_id and row_id not in out_names:
             raise ValueError(f"el identificador de fila '{row_id}' no es una columna publicada")
         if self.microdatos:

@@ -37,7 +37,7 @@ def pseudonymization_key() -> bytes:
     if not conn.password:
         raise ErrorDeConfiguracion(
             "La conexión clave_seudonimizacion no tiene clave en el campo password.",
-            como_corregir="Configure la clave (al menos 16 caracteres aleatorios) en el campo password.",
+            como_corregir="Configure la clave (al menos 32 caracteres aleatorios) en el campo password.",
         )
     return conn.password.encode("utf-8")
 
@@ -51,21 +51,10 @@ def sql_url(conn_id: str) -> str:
 
 
 def portal_config(**overrides: Any):
-    from casanare.publish.socrata import PortalConfig
+    """Values of the ``datos_gov_co`` connection (see ``socrata_hook.config_from_connection``)."""
+    from casanare.publish.socrata_hook import config_from_connection
 
-    conn = _get(PORTAL_CONN)
-    extra = conn.extra_dejson
-    scheme = (conn.schema or extra.get("scheme") or "https").rstrip(":/")
-    port = f":{conn.port}" if conn.port else ""
-    return PortalConfig(
-        base_url=f"{scheme}://{conn.host}{port}",
-        app_token=extra.get("app_token"),
-        username=conn.login or None,
-        password=conn.password or None,
-        timeout=float(extra.get("timeout", 60)),
-        chunk_size=int(extra.get("chunk_size", 5000)),
-        **overrides,
-    )
+    return config_from_connection(_get(PORTAL_CONN), **overrides)
 
 
 def website_transport():

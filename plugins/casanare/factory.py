@@ -20,12 +20,25 @@ START = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)
 
 
 def schedule_for(ds: Dataset) -> Any:
-    """Cron in America/Bogota for periodic datasets; None (manual/asset-triggered) for eventual."""
+    """Cron in America/Bogota for periodic datasets; for eventual ones, the source file's asset.
+
+    An eventual dataset with a file source runs when ``vigilancia_fuentes`` sees that file change
+    (it emits the asset event); an eventual SQL source has no file to watch and runs on demand.
+    """
     from airflow.timetables.trigger import CronTriggerTimetable
 
+    from casanare.extract.vigilancia import es_vigilable
+
     if ds.cron is None:
-        return None
+        return [source_asset(ds)] if es_vigilable(ds) else None
     return CronTriggerTimetable(ds.cron, timezone=TIMEZONE)
+
+
+def source_asset(ds: Dataset) -> Asset:
+    """Asset of an eventual dataset's source file (see ``casanare.extract.vigilancia``)."""
+    from casanare.extract.vigilancia import uri_fuente
+
+    return Asset(name=f"fuente__{ds.slug}", uri=uri_fuente(ds))
 
 
 def portal_asset(ds: Dataset) -> Asset:
@@ -93,23 +106,37 @@ def build_dag(ds: Dataset) -> DAG:
 
         @task(task_id="validar", doc_md="Ejecuta la suite de Great Expectations sobre los datos anonimizados.")
         def validar(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from casanare.dag_docs import public_data_docs_url
             from casanare.tasks import run_validate
 
-            return run_validate(slug, context["run_id"])
+            result = run_validate(slug, context["run_id"])
+            # Read back by the "Data Docs" extra link (plugins/casanare_links.py).
+            context["ti"].xcom_push(key="enlace_data_docs", value=public_data_docs_url(result.get("data_docs")))
+            return result
 
-        @task(task_id="publicar_datos_gov_co", outlets=[portal_asset(ds)],
-              doc_md="Publica las filas en datos.gov.co (Socrata) y verifica el conteo.")
+        # Pool "datos_gov_co" caps concurrent portal calls across all DAGs (created by
+        # migrate_airflow / `airflow pools set`); one publish of this dataset at a time.
+        @task(task_id="publicar_datos_gov_co", outlets=[portal_asset(ds)], pool="datos_gov_co",
+              max_active_tis_per_dag=1,
+              doc_md="Publica en datos.gov.co (Socrata) solo las filas nuevas, cambiadas o borradas, "
+              "sincroniza los metadatos y verifica lo publicado.")
         def publicar_datos_gov_co(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from casanare.dag_docs import portal_page_url
             from casanare.tasks import run_publish_portal
 
-            return run_publish_portal(slug, context["run_id"])
+            result = run_publish_portal(slug, context["run_id"])
+            context["ti"].xcom_push(key="enlace_datos_gov_co", value=portal_page_url(ds))
+            return result
 
         @task(task_id="publicar_casanare_gov_co", outlets=[website_asset(ds)],
               doc_md="Publica la página y las descargas en casanare.gov.co.")
         def publicar_casanare_gov_co(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from casanare.dag_docs import website_page_url
             from casanare.tasks import run_publish_website
 
-            return run_publish_website(slug, context["run_id"])
+            result = run_publish_website(slug, context["run_id"])
+            context["ti"].xcom_push(key="enlace_casanare_gov_co", value=website_page_url(ds))
+            return result
 
         @task(task_id="cerrar", doc_md="Escribe el manifiesto final y registra la ejecución exitosa.")
         def cerrar(_: list[Any], **context: Any) -> dict[str, Any]:

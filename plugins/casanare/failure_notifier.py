@@ -1,18 +1,47 @@
 """Task-level failure notifier: one plain-Spanish e-mail per failed run through ``smtp_default``.
 
-Retries call ``on_retry_callback``, not this one, so a run that fails after retries sends one
-mail. DAG-level notifiers break ``airflow dags test`` in 3.3.2, hence task level.
+Retries call ``on_retry_callback``, not this one, so a task that fails after its retries sends
+one mail. DAG-level notifiers break ``airflow dags test`` in 3.3.2, hence task level. The two
+publish tasks run in parallel and may both fail in the same run: the first one to fail creates
+``notificado.json`` in the run's staging area with exclusive-create semantics (``xb``) and is the
+only one that sends; the other only logs.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import BaseNotifier
 
 log = logging.getLogger(__name__)
+
+MARKER = "notificado.json"
+
+
+def claim_notification(area: Any, info: dict[str, Any]) -> bool:
+    """Create the run's notification marker; False if another task already did.
+
+    ``xb`` maps to ``O_CREAT|O_EXCL`` on a local disk and to a conditional put on object stores
+    that support it, so two tasks racing on the same run cannot both win.
+    """
+    try:
+        target = area._fs_path(MARKER)
+        fs = area.fs
+        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        with fs.open(target, "xb") as fh:
+            fh.write(json.dumps(info, ensure_ascii=False).encode("utf-8"))
+    except FileExistsError:
+        return False
+    except Exception:
+        # Staging unreachable: a possible duplicate mail is better than no mail at all.
+        log.warning("No se pudo crear la marca de notificación; se envía el correo de todas formas", exc_info=True)
+    return True
 
 
 class NotificadorFallo(BaseNotifier):
@@ -29,7 +58,16 @@ class NotificadorFallo(BaseNotifier):
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         from casanare import settings
-        from casanare.notify import RunInfo, classify, failure_message
+        from casanare.dag_docs import public_data_docs_url
+        from casanare.notify import (
+            DESTINOS,
+            ETAPAS,
+            RunInfo,
+            classify,
+            failure_message,
+            log_url,
+            published_destinations,
+        )
         from casanare.tasks import areas, dataset
 
         ds = dataset(self.slug)
@@ -37,23 +75,61 @@ class NotificadorFallo(BaseNotifier):
         run_id = context["run_id"]
         causa, detalle = classify(context.get("exception"))
         area, _ = areas(self.slug, run_id)
-        validated = area.stage("validar") or {}
-        docs = validated.get("data_docs") or ((validated.get("error") or {}).get("detalles") or {}).get("data_docs")
-        published = [
-            label
-            for etapa, label in (("publicar_datos_gov_co", "datos.gov.co"), ("publicar_casanare_gov_co", "casanare.gov.co"))
-            if (area.stage(etapa) or {}).get("estado") == "ok"
-        ]
-        log_url = (
-            f"{settings.airflow_base_url()}/dags/{ti.dag_id}/runs/{run_id}/tasks/{ti.task_id}"
-            f"?try_number={getattr(ti, 'try_number', 1)}"
+        claimed = claim_notification(
+            area,
+            {"tarea": ti.task_id, "causa": causa, "fecha": datetime.now(UTC).isoformat(timespec="seconds")},
         )
-        run = RunInfo(dag_id=ti.dag_id, run_id=run_id, task_id=ti.task_id, log_url=log_url,
-                      data_docs_url=docs, published=published)
+        if not claimed:
+            log.info("La ejecución %s ya notificó su falla; no se envía otro correo (tarea %s, causa %s)",
+                     run_id, ti.task_id, causa)
+            return
+        try:
+            stages = {etapa: area.stage(etapa) for etapa in (*ETAPAS, *DESTINOS)}
+        except Exception:  # the mail still goes out; it just can't say which stages ran
+            log.warning("No se pudo leer el manifiesto de la ejecución", exc_info=True)
+            stages = {}
+        validated = stages.get("validar") or {}
+        docs = validated.get("data_docs") or ((validated.get("error") or {}).get("detalles") or {}).get("data_docs")
+        others = [
+            ETAPAS.get(etapa, etapa)
+            for etapa, result in stages.items()
+            if etapa != ti.task_id and (result or {}).get("estado") == "fallido"
+        ]
+        run = RunInfo(
+            dag_id=ti.dag_id,
+            run_id=run_id,
+            task_id=ti.task_id,
+            log_url=log_url(settings.airflow_base_url(), ti.dag_id, run_id, ti.task_id,
+                            getattr(ti, "try_number", None)),
+            data_docs_url=public_data_docs_url(docs),
+            published=published_destinations(stages),
+            otras_fallas=others,
+        )
         with SmtpHook(smtp_conn_id=self.smtp_conn_id) as hook:
-            sender = hook.from_email or os.environ.get("CASANARE_MAIL_FROM", "datos.abiertos@casanare.gov.co")
+            sender = sender_address(hook)
             message = failure_message(ds, causa, detalle, run, sender=sender, cc=settings.platform_team_emails())
             # The hook's own send_email_smtp only builds HTML bodies; a clerk's mail client
             # deserves the text alternative too, so the prepared client sends our MIME message.
-            hook._smtp_client.send_message(message)  # noqa: SLF001
-        log.info("Correo de fallo enviado para %s (causa %s)", self.slug, causa)
+            hook._smtp_client.send_message(message)
+        log.info("Correo de fallo enviado para %s (causa %s, tarea %s)", self.slug, causa, ti.task_id)
+
+
+
+
+@contextmanager
+def mailer(smtp_conn_id: str = "smtp_default") -> Iterator[tuple[str, Callable[[Any], Any]]]:
+    """One SMTP session through the Airflow connection: ``(sender, send_message)``.
+
+    Used by the ``avisos`` DAG to send several prepared MIME messages (text + HTML kept).
+    """
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook(smtp_conn_id=smtp_conn_id) as hook:
+        yield sender_address(hook), hook._smtp_client.send_message
+
+
+def sender_address(hook: Any = None) -> str:
+    """``from_email`` of the SMTP connection, else ``CASANARE_MAIL_FROM``."""
+    return (getattr(hook, "from_email", None) if hook else None) or os.environ.get(
+        "CASANARE_MAIL_FROM", "datos.abiertos@casanare.gov.co"
+    )

@@ -1,29 +1,53 @@
 """Failure e-mails for the dependencias: cause → plain Spanish, built from metadata only.
 
 No data value ever reaches these functions: they receive the failure's ``as_dict()`` (file,
-sheet, rows, column, advice) and the run's links, never a frame.
+sheet, rows, column, advice) and the run's links, never a frame, and never the exception text
+of an unexpected error (its traceback stays in the Airflow log). The bodies are Jinja2
+templates in ``include/templates/correo/`` (HTML autoescaped, plus a text alternative).
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
-from casanare.catalog import Dataset
+from casanare.catalog import Dataset, FuenteArchivo, FuenteSQL
 from casanare.errors import CAUSAS
 
 SUBJECT_PREFIX = "[Datos Abiertos Casanare]"
 
 QUE_SIGNIFICA = {
-    "fuente_no_encontrada": "No se encontró la fuente de datos (el archivo no está donde debería o la base de "
-    "datos no respondió).",
+    "fuente_no_encontrada": "No se encontró la fuente de datos: el archivo no está donde debería o la base de "
+    "datos no respondió.",
     "archivo_con_errores": "El archivo o la consulta de origen tiene errores que impiden leerlo.",
     "calidad_de_datos": "Los datos no cumplen las reglas de calidad acordadas para este conjunto.",
     "datos_personales_detectados": "Se encontraron datos personales que no pueden publicarse (Ley 1581 de 2012).",
     "portal_no_disponible": "El portal datos.gov.co o el sitio web no respondieron durante la publicación.",
     "error_interno": "Ocurrió un error interno de la plataforma de datos abiertos.",
+}
+# Advice when the failure carries none of its own.
+COMO_CORREGIR = {
+    "portal_no_disponible": "No requiere acción de la dependencia: la plataforma volverá a intentarlo en la "
+    "próxima ejecución. Si persiste, el equipo de datos abiertos revisará el estado del portal.",
+    "error_interno": "No requiere acción de la dependencia: el equipo de datos abiertos ya fue notificado y "
+    "revisará el registro técnico de la ejecución.",
+}
+# Causes that concern the source: the e-mail names the source file even if the error did not.
+CAUSAS_DE_FUENTE = frozenset({"fuente_no_encontrada", "archivo_con_errores", "calidad_de_datos",
+                              "datos_personales_detectados"})
+# Publication stages recorded in the run manifest, with the name a clerk knows them by.
+DESTINOS = {"publicar_datos_gov_co": "datos.gov.co", "publicar_casanare_gov_co": "casanare.gov.co"}
+# Stage names shown to people.
+ETAPAS = {
+    "extraer": "lectura de la fuente",
+    "anonimizar": "protección de datos personales",
+    "validar": "validación de calidad",
+    "publicar_datos_gov_co": "publicación en datos.gov.co",
+    "publicar_casanare_gov_co": "publicación en casanare.gov.co",
+    "cerrar": "cierre de la ejecución",
 }
 
 
@@ -37,14 +61,19 @@ class RunInfo:
     log_url: str
     data_docs_url: str | None = None
     published: list[str] = field(default_factory=list)
+    otras_fallas: list[str] = field(default_factory=list)
 
 
 def classify(error: BaseException | None) -> tuple[str, dict[str, Any] | None]:
-    """Cause key and details from the typed exception (or one it wraps), never from its text."""
+    """Cause key and details from the typed exception (or one it wraps), never from its text.
+
+    Airflow wraps permanent failures (``AirflowFailException ... from original``), so the chain
+    of ``__cause__``/``__context__`` is walked until a ``DatosAbiertosError`` is found.
+    """
     from casanare.errors import DatosAbiertosError
 
     seen = 0
-    while error is not None and seen < 5:
+    while error is not None and seen < 8:
         if isinstance(error, DatosAbiertosError):
             return error.causa, error.as_dict()
         error = error.__cause__ or error.__context__
@@ -52,81 +81,138 @@ def classify(error: BaseException | None) -> tuple[str, dict[str, Any] | None]:
     return "error_interno", None
 
 
+def log_url(base_url: str, dag_id: str, run_id: str, task_id: str, try_number: int | None = None) -> str:
+    """Airflow 3 UI page of a task instance; run ids carry ``:`` and ``+`` so they are encoded."""
+    url = (
+        f"{base_url.rstrip('/')}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
+        f"/tasks/{quote(task_id, safe='')}"
+    )
+    return f"{url}?try_number={int(try_number)}" if try_number else url
+
+
+def published_destinations(stages: dict[str, dict[str, Any] | None]) -> list[str]:
+    """Destinations whose publish stage finished ``ok`` in this run's manifest."""
+    return [label for etapa, label in DESTINOS.items() if (stages.get(etapa) or {}).get("estado") == "ok"]
+
+
 def failure_subject(dataset: Dataset, causa: str) -> str:
-    return f"{SUBJECT_PREFIX} {dataset.nombre}: {CAUSAS.get(causa, CAUSAS['error_interno'])}"
+    """``[Datos Abiertos Casanare] <nombre>: <causa>`` on one line."""
+    nombre = " ".join(dataset.nombre.split())
+    return f"{SUBJECT_PREFIX} {nombre}: {CAUSAS.get(causa, CAUSAS['error_interno'])}"
+
+
+def source_file(dataset: Dataset) -> str | None:
+    """The source as a clerk names it: file path, or the SQL query file."""
+    fuente = dataset.fuente
+    if isinstance(fuente, FuenteArchivo):
+        return fuente.ruta
+    if isinstance(fuente, FuenteSQL):
+        sql = dataset.ruta_sql()
+        return f"consulta {sql.name} (conexión {fuente.conexion})" if sql else f"conexión {fuente.conexion}"
+    return None
+
+
+def where(causa: str, ubicacion: dict[str, Any], dataset: Dataset) -> str:
+    """``archivo x, hoja "y", filas 4, 9, columna z`` from the failure's location."""
+    parts = []
+    archivo = ubicacion.get("archivo") or (source_file(dataset) if causa in CAUSAS_DE_FUENTE else None)
+    if archivo:
+        parts.append(f"archivo {archivo}")
+    if ubicacion.get("hoja") not in (None, ""):
+        parts.append(f"hoja \"{ubicacion['hoja']}\"")
+    filas = [int(f) for f in ubicacion.get("filas") or []]
+    if filas:
+        shown = ", ".join(str(f) for f in filas[:10])
+        more = f" (y {len(filas) - 10} más)" if len(filas) > 10 else ""
+        parts.append(("filas " if len(filas) > 1 else "fila ") + shown + more)
+    if ubicacion.get("columna"):
+        parts.append(f"columna {ubicacion['columna']}")
+    return ", ".join(parts)
+
+
+def _quality_lines(detalles: dict[str, Any]) -> list[str]:
+    lines = []
+    for falla in (detalles.get("fallas_criticas") or [])[:5]:
+        descripcion = str(falla.get("descripcion") or "")
+        count = falla.get("inesperados")
+        lines.append(f"{descripcion} ({count} fila(s))" if count else descripcion)
+    return [line for line in lines if line]
+
+
+def message_fields(dataset: Dataset, causa: str, detalle: dict[str, Any] | None, run: RunInfo) -> dict[str, Any]:
+    """Everything both templates show, as plain strings (no data values by construction)."""
+    detalle = detalle or {}
+    causa = causa if causa in CAUSAS else "error_interno"
+    lugar = where(causa, detalle.get("ubicacion") or {}, dataset)
+    # The failure's own message is metadata written by the stage; an untyped error has none
+    # and its text (possibly a traceback or a value) is deliberately not used.
+    que_fallo = detalle.get("mensaje") or QUE_SIGNIFICA[causa]
+    calidad = _quality_lines(detalle.get("detalles") or {})
+    if calidad:
+        que_fallo = que_fallo + " Reglas incumplidas: " + "; ".join(calidad) + "."
+    etapa = ETAPAS.get(run.task_id, run.task_id)
+    if run.published:
+        publicado = ("Sí, en parte: se publicó en " + " y ".join(run.published)
+                     + ". El resto conserva la versión anterior.")
+    else:
+        publicado = "No. No se publicó nada: datos.gov.co y casanare.gov.co conservan la versión anterior."
+    filas = [
+        ("Qué pasó", QUE_SIGNIFICA[causa]),
+        ("Etapa", etapa),
+        ("Qué falló", que_fallo),
+        ("Dónde", lugar or "No aplica a un archivo o celda específicos."),
+        ("Cómo corregirlo", detalle.get("como_corregir") or COMO_CORREGIR.get(causa)
+         or "Corrija la fuente y avise al equipo de datos abiertos para volver a ejecutar."),
+        ("¿Se publicó algo?", publicado),
+    ]
+    if run.otras_fallas:
+        filas.append(("Otras etapas que fallaron", "; ".join(run.otras_fallas)))
+    enlaces = [{"etiqueta": "Registro de la ejecución en Airflow", "url": run.log_url}]
+    if run.data_docs_url:
+        enlaces.append({"etiqueta": "Informe de calidad (Data Docs)", "url": run.data_docs_url})
+    return {
+        "nombre": dataset.nombre,
+        "dependencia": dataset.dependencia,
+        "ejecucion": run.run_id,
+        "causa": CAUSAS[causa],
+        "filas": filas,
+        "enlaces": enlaces,
+    }
+
+
+@lru_cache(maxsize=4)
+def _templates(folder: str):
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render(name: str, **values: Any) -> str:
+    """Render one template of ``include/templates/correo/``."""
+    from casanare import settings
+
+    return _templates(str(settings.include_dir() / "templates" / "correo")).get_template(name).render(**values)
 
 
 def failure_message(
     dataset: Dataset, causa: str, detalle: dict[str, Any] | None, run: RunInfo, *, sender: str, cc: list[str]
 ) -> EmailMessage:
-    """A multipart/alternative e-mail (text + HTML) in plain Spanish."""
-    detalle = detalle or {}
-    ubic = detalle.get("ubicacion") or {}
-    where = _where(ubic)
-    fix = detalle.get("como_corregir") or (
-        "El equipo de datos abiertos ya fue notificado y revisará el registro técnico de la ejecución."
-    )
-    what = detalle.get("mensaje") or QUE_SIGNIFICA.get(causa, QUE_SIGNIFICA["error_interno"])
-    published = (
-        "Sí: " + ", ".join(run.published) + ". Lo demás quedó sin publicar."
-        if run.published
-        else "No. No se publicó nada: el portal y el sitio web conservan la versión anterior."
-    )
-    rows = [
-        ("Qué pasó", QUE_SIGNIFICA.get(causa, "")),
-        ("Qué falló", what),
-        ("Dónde", where or "No aplica a una celda específica."),
-        ("Cómo corregirlo", fix),
-        ("¿Se publicó algo?", published),
-        ("Registro de la ejecución", run.log_url),
-    ]
-    if run.data_docs_url:
-        rows.append(("Informe de calidad (Data Docs)", run.data_docs_url))
-    text = "\n".join(
-        [f"Conjunto de datos: {dataset.nombre}", f"Dependencia: {dataset.dependencia}", ""]
-        + [f"{k}: {v}" for k, v in rows]
-        + ["", "Este mensaje lo envía automáticamente la plataforma de datos abiertos de la Gobernación de Casanare."]
-    )
-    items = "".join(
-        f"<tr><th scope='row' style='text-align:left;padding:4px 8px'>{html.escape(k)}</th>"
-        f"<td style='padding:4px 8px'>{_linkify(v)}</td></tr>"
-        for k, v in rows
-    )
-    body = (
-        "<!DOCTYPE html><html lang='es'><body style='font-family:sans-serif'>"
-        f"<h1 style='font-size:1.2em'>{html.escape(dataset.nombre)}</h1>"
-        f"<p>Dependencia: {html.escape(dataset.dependencia)}</p>"
-        f"<table>{items}</table>"
-        "<p style='color:#555'>Este mensaje lo envía automáticamente la plataforma de datos abiertos "
-        "de la Gobernación de Casanare.</p></body></html>"
-    )
+    """A multipart/alternative e-mail (text + HTML) in plain Spanish to the dependencia's contacts."""
+    values = message_fields(dataset, causa, detalle, run)
+    subject = failure_subject(dataset, causa)
+    equipo = ", ".join(cc) or sender
     msg = EmailMessage()
-    msg["Subject"] = failure_subject(dataset, causa)
+    msg["Subject"] = subject
     msg["From"] = sender
     msg["To"] = ", ".join(str(c) for c in dataset.contactos)
     if cc:
         msg["Cc"] = ", ".join(cc)
-    msg.set_content(text)
-    msg.add_alternative(body, subtype="html")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(render("fallo.txt.j2", asunto=subject, equipo=equipo, **values))
+    msg.add_alternative(render("fallo.html.j2", asunto=subject, equipo=equipo, **values), subtype="html")
     return msg
-
-
-def _where(ubic: dict[str, Any]) -> str:
-    parts = []
-    if ubic.get("archivo"):
-        parts.append(f"archivo {ubic['archivo']}")
-    if ubic.get("hoja"):
-        parts.append(f"hoja \"{ubic['hoja']}\"")
-    filas = ubic.get("filas") or []
-    if filas:
-        parts.append(("filas " if len(filas) > 1 else "fila ") + ", ".join(str(f) for f in filas[:10]))
-    if ubic.get("columna"):
-        parts.append(f"columna {ubic['columna']}")
-    return ", ".join(parts)
-
-
-def _linkify(value: str) -> str:
-    escaped = html.escape(value)
-    if value.startswith(("http://", "https://", "file://")):
-        return f"<a href='{escaped}'>{escaped}</a>"
-    return escaped

@@ -63,10 +63,36 @@ def run_extract(slug: str, run_id: str, run_after: datetime | None) -> dict[str,
         desde = datetime.fromisoformat(last["hasta"]) if last.get("hasta") else None
         hasta = run_after or datetime.now(UTC)
         report = extraer(ds, area, sql_url=sql, desde=desde, hasta=hasta, hash_anterior=last.get("sha256"))
+        if isinstance(ds.fuente, FuenteSQL) and ds.fuente.incremental and desde is not None:
+            _merge_with_previous_run(ds, area, last, report)
         report.update(estado="ok", desde=desde.isoformat() if desde else None, hasta=hasta.isoformat())
         area.record_stage("extraer", report)
     log.info("Extraídas %s filas de %s", report["filas"], slug)
+    for advertencia in report.get("advertencias", []):  # header names only, never data values
+        log.warning("%s: %s", slug, advertencia)
+    if report["sin_cambios"]:
+        log.info("%s: la fuente no cambió desde la última ejecución exitosa (mismo sha256)", slug)
     return {"filas": report["filas"], "sha256": report["sha256"], "sin_cambios": report["sin_cambios"]}
+
+
+def _merge_with_previous_run(ds: Dataset, area: RunArea, last: dict[str, Any], report: dict[str, Any]) -> None:
+    """Turn an incremental delta into the full table by upserting it into the last run's table."""
+    from casanare.extract.incremental import content_hash, merge_increment
+
+    previous = RunArea(settings.staging_url(), ds.slug, last["ejecucion"]) if last.get("ejecucion") else None
+    if previous is None or not previous.exists("extraido.parquet"):
+        return
+    row_id = ds.datos_gov_co.identificador_fila if ds.datos_gov_co else None
+    key = next(c.nombre for c in ds.columnas if c.publicada and c.nombre_salida == row_id)
+    delta = area.read_parquet("extraido.parquet")
+    merged = merge_increment(previous.read_parquet("extraido.parquet"), delta, key)
+    area.write_parquet("extraido.parquet", merged)
+    report.update(
+        filas_incremento=len(delta),
+        filas=len(merged),
+        sha256=content_hash(merged),
+        sin_cambios=len(delta) == 0,
+    )
 
 
 def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[str, Any]:
@@ -86,20 +112,38 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
         del frame
         area.write_parquet("anonimizado.parquet", published)
         area.record_stage("anonimizar", {"estado": "ok", **report})
+    kanon = report.get("k_anonimato") or {}
+    # Counts only: the privacy report never carries a value, and neither does this log line.
+    log.info("Anonimizado %s: %s filas, %s columnas publicadas, %s no declaradas eliminadas, k logrado %s, "
+             "revisión de datos personales: %s", slug, report["filas"], len(report["columnas_publicadas"]),
+             report["columnas_no_declaradas_eliminadas"], kanon.get("k_logrado", "no aplica"),
+             report["revision_datos_personales"]["estado"])
     return {"filas": report["filas"], "columnas": len(report["columnas_publicadas"])}
 
 
 def run_validate(slug: str, run_id: str) -> dict[str, Any]:
-    from casanare.quality.validation import run_suite
+    from casanare.quality.stage import resumen_manifiesto, validar
+    from casanare.quality.validation import check_critical
 
     ds = dataset(slug)
-    area, _ = areas(slug, run_id)
+    area, state = areas(slug, run_id)
     with stage(area, "validar"):
         frame = area.read_parquet("anonimizado.parquet")
         docs = settings.data_docs_dir() / ds.slug
-        report = run_suite(frame, ds, run_name=area.url.rsplit("/", 1)[-1], docs_dir=docs)
-        report["filas"] = len(frame)
-        area.record_stage("validar", {"estado": "ok", **report})
+        report = validar(
+            frame, ds, run_name=area.url.rsplit("/", 1)[-1], docs_dir=docs,
+            privacidad=area.stage("anonimizar"), extraccion=area.stage("extraer"), historial=state.history(),
+        )
+        del frame
+        # Recorded before failing, so a stopped run keeps its Data Docs link and scorecard.
+        resumen = resumen_manifiesto(report)
+        area.write_manifest(calidad=resumen, puntaje_mintic=report["puntaje_mintic"])
+        area.record_stage("validar", {"estado": "ok" if report["exito"] else "fallido", **report})
+        if resumen["aviso"]:
+            log.warning("Calidad de %s: %s", slug, resumen["aviso"])
+            for item in resumen["advertencias"]:
+                log.warning("Advertencia de calidad (%s): %s", item["regla"] or item["tipo"], item["descripcion"])
+        check_critical(report)
     return {"exito": report["exito"], "advertencias": len(report["advertencias"]), "data_docs": report["data_docs"]}
 
 
@@ -110,7 +154,9 @@ def _skip_unchanged(ds: Dataset, area: RunArea) -> bool:
 
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.connections import portal_config
+    from casanare.publish.portal_metadata import sync_metadata
     from casanare.publish.socrata import publish
+    from casanare.publish.socrata_hook import SocrataClient
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
@@ -119,9 +165,14 @@ def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
         return {"estado": "omitido"}
     with stage(area, "publicar_datos_gov_co"):
         frame = area.read_parquet("anonimizado.parquet")
-        report = publish(frame, ds, portal_config())
-        state.save_snapshot(area.url.rsplit("/", 1)[-1], frame)
-        area.record_stage("publicar_datos_gov_co", {"estado": "ok", "filas": report["filas_en_portal"], **report})
+        cfg = portal_config()
+        # Metadata first (hand edits reported before being overwritten), then the rows; the
+        # publish saves the versioned snapshot itself, only after a reconciled read-back.
+        with SocrataClient(cfg) as client:
+            metadatos = sync_metadata(client, ds, state)
+        report = publish(frame, ds, cfg, state=state, version=area.url.rsplit("/", 1)[-1])
+        area.record_stage("publicar_datos_gov_co",
+                          {"estado": "ok", "filas": report["filas_en_portal"], **report, "metadatos": metadatos})
     return {"filas_en_portal": report["filas_en_portal"], "filas_enviadas": report["filas_enviadas"]}
 
 
@@ -135,11 +186,18 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
         area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": "sin cambios"})
         return {"estado": "omitido"}
     with stage(area, "publicar_casanare_gov_co"):
+        from casanare.publish.site.scorecard import latest_scorecard
+
         frame = area.read_parquet("anonimizado.parquet")
         now = datetime.now(UTC)
         version = now.strftime("%Y%m%dT%H%M%S")
-        report = publish_site(frame, ds, website_transport(), version=version, published_at=now,
-                              history=state.history())
+        transport = website_transport()
+        try:
+            report = publish_site(frame, ds, transport, version=version, published_at=now,
+                                  history=state.history(), scorecard=latest_scorecard(settings.staging_url(), slug),
+                                  validation=area.stage("validar"))
+        finally:
+            transport.close()
         area.record_stage("publicar_casanare_gov_co", {"estado": "ok", **report})
     return {"version": report["version"], "filas": report["filas"]}
 
@@ -163,6 +221,11 @@ def run_close(slug: str, run_id: str) -> dict[str, Any]:
     area.record_stage("cerrar", {"estado": "ok"})
     area.write_manifest(resultado="exito")
     state.record_success(summary)
+    scorecard = (area.stage("validar") or {}).get("puntaje_mintic")
+    if scorecard:
+        from casanare.quality.scorecard import save_scorecard
+
+        save_scorecard(settings.staging_url(), slug, run_id, scorecard)
     return {"filas_publicadas": summary["filas_publicadas"]}
 
 

@@ -891,6 +891,8 @@ def render_view(dataset: Dataset, view_count: int, download_count: int) -> dict[
     }
     if view.get("license"):
         body["license"] = view["license"]
+    if view.get("privateMetadata"):
+        body["privateMetadata"] = view["privateMetadata"]
     if rid_column is not None:
         body["rowIdentifierColumnId"] = rid_column["id"]
     return body
@@ -905,6 +907,7 @@ _MERGE_TOP_LEVEL = (
     "attributionLink",
     "licenseId",
     "provenance",
+    "privateMetadata",  # contact e-mail lives here on the real portal (owners only)
 )
 
 

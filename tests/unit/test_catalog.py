@@ -108,13 +108,13 @@ def test_reserved_column_cannot_be_published(include):
 
 def test_slug_must_match_file_name(include):
     file = write(include, base(), name="otro_nombre")
-    with pytest.raises(CatalogError, match="campo 'slug'.*debe ser igual"):
+    with pytest.raises(CatalogError, match=r"campo 'slug'.*debe ser igual"):
         load_dataset(file)
 
 
 def test_missing_suite_is_reported(include):
     (include / "expectations" / "prueba_csv.json").unlink()
-    with pytest.raises(CatalogError, match="calidad.suite.*no existe la suite"):
+    with pytest.raises(CatalogError, match=r"calidad\.suite.*no existe la suite"):
         load_dataset(write(include, base()))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -17,14 +18,23 @@ MESES = {
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
     "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
 }
+# Three-letter abbreviations ("15-mar-2024", "15/ene/24") as exported by some systems.
+MESES.update({name[:3]: number for name, number in list(MESES.items())})
+MESES["sept"] = 9
 VERDADEROS = {"SI", "SÍ", "S", "TRUE", "VERDADERO", "1", "X"}
 FALSOS = {"NO", "N", "FALSE", "FALSO", "0"}
 EXCEL_EPOCH = datetime(1899, 12, 30)
 
 _INVALID = object()
-_DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{2}|\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?$")
+_TIME = r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([ap])?\.?\s*(?:m\.?)?)?"
+_DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{2}|\d{4})" + _TIME + "$", re.IGNORECASE)
+_YMD = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _TIME + r"(?:Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
 _LONG = re.compile(r"^(\d{1,2})\s+de\s+([a-záéíóú]+)\s+(?:de|del)\s+(\d{4})$", re.IGNORECASE)
+_ABBR = re.compile(r"^(\d{1,2})[/\- ]([a-záéíóú]{3,4})\.?[/\- ](\d{2}|\d{4})$", re.IGNORECASE)
+# "1.234" or "12.345.678": dots as thousands separators only.
+_DOT_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:\.\d{3})+$")
+# Evidence that a column writes decimals the Spanish way ("1.234,5", "0,75").
+_COMMA_DECIMAL = re.compile(r"^[-+]?[\d.]*\d,\d+$")
 
 
 def is_null(value: Any, nulls: frozenset[str]) -> bool:
@@ -37,13 +47,21 @@ def is_null(value: Any, nulls: frozenset[str]) -> bool:
     return isinstance(value, str) and value.strip().upper() in nulls
 
 
-def parse_number(value: Any) -> float | object:
-    """``1.234.567,89`` → 1234567.89; also plain numbers and ``1,234.5``."""
+def parse_number(value: Any, *, comma_decimal: bool = False) -> float | object:
+    """``1.234.567,89`` → 1234567.89; also plain numbers, ``1,234.5`` and ``(1.234,00)``.
+
+    Args:
+        value: the cell.
+        comma_decimal: the column writes decimals with a comma, so a lone ``1.234`` means 1234.
+    """
     if isinstance(value, bool):
         return _INVALID
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return float(value)
     text = str(value).strip().replace(" ", "").replace("$", "").replace("\u00a0", "")
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1]
     if not text:
         return _INVALID
     if "," in text and "." in text:
@@ -52,55 +70,77 @@ def parse_number(value: Any) -> float | object:
         text = text.replace(thousands, "").replace(decimal, ".")
     elif "," in text:
         text = text.replace(",", "") if text.count(",") > 1 else text.replace(",", ".")
-    elif text.count(".") > 1:
+    elif text.count(".") > 1 or (comma_decimal and _DOT_THOUSANDS.match(text)):
         text = text.replace(".", "")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return _INVALID
+    if not math.isfinite(number):
+        return _INVALID
+    return -number if negative else number
 
 
-def parse_integer(value: Any) -> int | object:
-    number = parse_number(value)
+def parse_integer(value: Any, *, comma_decimal: bool = False) -> int | object:
+    """Integers, with Spanish thousands dots (``12.500`` → 12500) always allowed."""
+    if isinstance(value, str) and _DOT_THOUSANDS.match(value.strip()):
+        return int(value.strip().replace(".", ""))
+    number = parse_number(value, comma_decimal=comma_decimal)
     if number is _INVALID or not float(number).is_integer():  # type: ignore[arg-type]
         return _INVALID
     return int(number)  # type: ignore[arg-type]
 
 
-def parse_datetime(value: Any) -> datetime | object:
-    """dd/mm/yyyy, d-m-yy, ISO, "15 de marzo de 2024" and Excel serial numbers."""
+def parse_datetime(value: Any, **_: Any) -> datetime | object:
+    """dd/mm/yyyy, d-m-yy, ISO, "15 de marzo de 2024", "15-mar-2024", a.m./p.m. and Excel serials."""
     if isinstance(value, datetime):
-        return value
+        return value.replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if isinstance(value, bool):
         return _INVALID
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return EXCEL_EPOCH + timedelta(days=float(value)) if 1 <= value < 2958466 else _INVALID
     text = str(value).strip()
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return parse_datetime(float(text))
     try:
         if m := _YMD.match(text):
-            y, mo, d, hh, mi, ss = m.groups()
-            return datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0))
+            y, mo, d, hh, mi, ss, ampm = m.groups()
+            return datetime(int(y), int(mo), int(d), _hour(hh, ampm), int(mi or 0), int(ss or 0))
         if m := _DMY.match(text):
-            d, mo, y, hh, mi, ss = m.groups()
-            year = int(y) + (2000 if int(y) < 70 else 1900) if len(y) == 2 else int(y)
-            return datetime(year, int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0))
-        if m := _LONG.match(text):
+            d, mo, y, hh, mi, ss, ampm = m.groups()
+            return datetime(_year(y), int(mo), int(d), _hour(hh, ampm), int(mi or 0), int(ss or 0))
+        if m := _LONG.match(text) or _ABBR.match(text):
             d, month, y = m.groups()
-            number = MESES.get(month.lower())
-            return datetime(int(y), number, int(d)) if number else _INVALID
+            number = MESES.get(_fold(month))
+            return datetime(_year(y), number, int(d)) if number else _INVALID
     except ValueError:
         return _INVALID
     return _INVALID
 
 
-def parse_boolean(value: Any) -> bool | object:
+def _year(y: str) -> int:
+    return int(y) + (2000 if int(y) < 70 else 1900) if len(y) == 2 else int(y)
+
+
+def _hour(hh: str | None, ampm: str | None) -> int:
+    hour = int(hh or 0)
+    if ampm:
+        if hour > 12:
+            raise ValueError("hora inválida con a.m./p.m.")
+        hour = hour % 12 + (12 if ampm.lower() == "p" else 0)
+    return hour
+
+
+def _fold(text: str) -> str:
+    return text.lower().translate(str.maketrans("áéíóú", "aeiou"))
+
+
+def parse_boolean(value: Any, **_: Any) -> bool | object:
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float) and value in (0, 1):
+    if isinstance(value, int | float | Decimal) and value in (0, 1):
         return bool(value)
     text = str(value).strip().upper()
     if text in VERDADEROS:
@@ -143,6 +183,9 @@ def coerce_series(values: pd.Series, tipo: str, nulls: frozenset[str]) -> tuple[
     keys = values.astype("object")
     uniques = pd.unique(keys)
     parser = _PARSERS.get(tipo)
+    comma_decimal = tipo in {"entero", "decimal"} and any(
+        isinstance(v, str) and _COMMA_DECIMAL.match(v.strip().replace(" ", "")) for v in uniques
+    )
     mapping: dict[Any, Any] = {}
     bad_values: set[Any] = set()
     for value in uniques:
@@ -153,7 +196,7 @@ def coerce_series(values: pd.Series, tipo: str, nulls: frozenset[str]) -> tuple[
         if is_null(value, nulls):
             mapping[value] = None
             continue
-        parsed = as_text(value) if parser is None else parser(value)
+        parsed = as_text(value) if parser is None else parser(value, comma_decimal=comma_decimal)
         if parsed is _INVALID:
             bad_values.add(value)
             mapping[value] = None

@@ -1,76 +1,136 @@
-"""Spreadsheets (.xlsx, .xls, .ods) read with python-calamine."""
+"""Spreadsheets (.xlsx, .xls, .ods) read with python-calamine.
+
+Rows are pulled lazily with ``iter_rows`` and handed on in chunks, so Python never holds a second
+copy of the whole sheet. Hidden columns are blanked out (see ``hidden.py``), trailing empty rows
+are skipped and columns past the last header are ignored.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from casanare.catalog import Dataset, FuenteArchivo
 from casanare.errors import ArchivoConErrores, Ubicacion
 from casanare.extract.headers import normalize
+from casanare.extract.hidden import hidden_columns
 from casanare.extract.table import RawTable
 
 HEADER_SCAN_ROWS = 30
+CHUNK_ROWS = 50_000
 
 
 def read_spreadsheet(path: Path, fuente: FuenteArchivo, dataset: Dataset) -> RawTable:
     """Read the declared sheet, locate its header and flatten a two-row header.
 
     Raises:
-        ArchivoConErrores: corrupt or locked file, missing sheet, or no recognisable header.
+        ArchivoConErrores: corrupt or protected file, missing sheet, or no recognisable header.
     """
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineWorkbook, PasswordError
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-    except (CalamineError, OSError, ValueError) as exc:
+    except PasswordError:
         raise ArchivoConErrores(
-            "No se pudo abrir la hoja de cálculo: el archivo está dañado, protegido o no es del formato esperado.",
+            "La hoja de cálculo está protegida con contraseña.",
             ubicacion=Ubicacion(archivo=path.name),
-            como_corregir="Abra el archivo en Excel o LibreOffice, guárdelo de nuevo como .xlsx y vuelva a cargarlo.",
+            como_corregir="Quite la contraseña de apertura (Archivo → Información → Proteger libro) y vuelva a cargarlo.",
+        ) from None
+    except Exception as exc:  # calamine raises several unrelated classes for broken files
+        raise ArchivoConErrores(
+            "No se pudo abrir la hoja de cálculo: el archivo está dañado, incompleto o no es del formato "
+            f"'.{fuente.formato_efectivo}'.",
+            ubicacion=Ubicacion(archivo=path.name),
+            como_corregir="Abra el archivo en Excel o LibreOffice, guárdelo de nuevo con el formato correcto "
+            "y vuelva a cargarlo completo.",
             detalles={"error": type(exc).__name__},
         ) from None
     sheet_name = _sheet_name(workbook, fuente.hoja, path)
     try:
         sheet = workbook.get_sheet_by_name(sheet_name)
-        rows = sheet.to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises several unrelated classes for broken sheets
+        start_col = (sheet.start or (0, 0))[1]
+        rows = sheet.iter_rows()
+        head = [list(r) for r in islice(rows, HEADER_SCAN_ROWS + fuente.filas_encabezado)]
+    except Exception as exc:
         raise ArchivoConErrores(
             "La hoja no se pudo leer: el archivo parece dañado.",
             ubicacion=Ubicacion(archivo=path.name, hoja=sheet_name),
             como_corregir="Guarde el archivo de nuevo desde Excel o LibreOffice y vuelva a cargarlo.",
             detalles={"error": type(exc).__name__},
         ) from None
-    rows = _trim(rows)
-    if not rows:
+    # calamine starts each row at the first used column; pad so index 0 is column A.
+    head = [[""] * start_col + r for r in head]
+    if not any(not _empty(v) for r in head for v in r):
         raise ArchivoConErrores(
             "La hoja está vacía.",
             ubicacion=Ubicacion(archivo=path.name, hoja=sheet_name),
-            como_corregir="Verifique que cargó el archivo correcto y que los datos están en esta hoja.",
+            como_corregir="Verifique que cargó el archivo correcto y que los datos están en esta hoja "
+            f"(hojas del archivo: {', '.join(workbook.sheet_names)}).",
         )
-    header_idx = (fuente.fila_encabezado - 1) if fuente.fila_encabezado else _detect_header(rows, dataset)
+    header_idx = (fuente.fila_encabezado - 1) if fuente.fila_encabezado else _detect_header(head, dataset, fuente.filas_encabezado)
     depth = fuente.filas_encabezado
-    if header_idx + depth > len(rows):
+    if header_idx + depth > len(head) or all(_empty(v) for v in head[header_idx]):
         raise ArchivoConErrores(
             "No se encontró el encabezado en la fila indicada.",
             ubicacion=Ubicacion(archivo=path.name, hoja=sheet_name, filas=[header_idx + 1]),
-            como_corregir="Revise que el encabezado de la tabla esté en la fila configurada en el catálogo.",
+            como_corregir="Revise que el encabezado de la tabla esté en la fila configurada en el catálogo "
+            "('fila_encabezado') o quite esa opción para que se detecte.",
         )
-    headers = flatten_headers(rows[header_idx : header_idx + depth])
-    body = rows[header_idx + depth :]
+    headers = flatten_headers(head[header_idx : header_idx + depth])
+    hidden = hidden_columns(path, fuente.formato_efectivo, sheet_name)
+    ocultas = [headers[i] for i in sorted(hidden) if i < len(headers) and headers[i]]
+    for i in hidden:
+        if i < len(headers):
+            headers[i] = ""  # an empty header is never mapped nor reported as extra
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    first = header_idx + depth
     return RawTable(
         headers=headers,
-        chunks=iter([body]),
-        first_data_row=header_idx + depth + 1,
+        chunks=_chunks(head[first:], rows, start_col, width, path, sheet_name, first),
+        first_data_row=first + 1,
         archivo=path.name,
         hoja=sheet_name,
+        ocultas=ocultas,
     )
+
+
+def _chunks(
+    buffered: list[list[Any]], rows: Iterator[list[Any]], start_col: int, width: int, path: Path, hoja: str,
+    first: int,
+) -> Iterator[list[list[Any]]]:
+    chunk = [r[:width] for r in buffered]
+    read = len(buffered)
+    try:
+        for row in rows:
+            chunk.append(([""] * start_col + list(row))[:width] if start_col else list(row[:width]))
+            read += 1
+            if len(chunk) >= CHUNK_ROWS:
+                yield chunk
+                chunk = []
+    except Exception as exc:
+        raise ArchivoConErrores(
+            "La hoja no se pudo leer completa: el archivo parece dañado.",
+            ubicacion=Ubicacion(archivo=path.name, hoja=hoja, filas=[first + read + 1]),
+            como_corregir="Guarde el archivo de nuevo desde Excel o LibreOffice y vuelva a cargarlo.",
+            detalles={"error": type(exc).__name__},
+        ) from None
+    if chunk:
+        yield chunk
+
+
+def _empty(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
 
 
 def _sheet_name(workbook: Any, wanted: str | int | None, path: Path) -> str:
     names = list(workbook.sheet_names)
     if wanted is None:
-        return names[0]
+        visible = [m.name for m in workbook.sheets_metadata if str(m.visible).endswith("Visible")]
+        return visible[0] if visible else names[0]
     if isinstance(wanted, int):
         if 0 <= wanted < len(names):
             return names[wanted]
@@ -82,19 +142,9 @@ def _sheet_name(workbook: Any, wanted: str | int | None, path: Path) -> str:
     raise ArchivoConErrores(
         f'No existe la hoja "{wanted}" en el archivo.',
         ubicacion=Ubicacion(archivo=path.name, hoja=str(wanted)),
-        como_corregir=f"Las hojas del archivo son: {disponibles}. Renombre la hoja o corrija el catálogo.",
+        como_corregir=f"Las hojas del archivo son: {disponibles}. Renombre la hoja o corrija 'hoja' en el catálogo.",
+        detalles={"hojas": names},
     )
-
-
-def _trim(rows: list[list[Any]]) -> list[list[Any]]:
-    """Drop trailing empty rows and trailing empty columns."""
-    def empty(v: Any) -> bool:
-        return v is None or (isinstance(v, str) and not v.strip())
-
-    while rows and all(empty(v) for v in rows[-1]):
-        rows = rows[:-1]
-    width = max((max((i + 1 for i, v in enumerate(r) if not empty(v)), default=0) for r in rows), default=0)
-    return [list(r[:width]) + [""] * (width - len(r)) for r in rows]
 
 
 def flatten_headers(header_rows: list[list[Any]]) -> list[str]:
@@ -103,13 +153,14 @@ def flatten_headers(header_rows: list[list[Any]]) -> list[str]:
     A merged group label appears only in its first cell; it is carried right while the
     lower row has labels. A label merged vertically keeps the upper text alone.
     """
-    top = ["" if v is None else str(v).strip() for v in header_rows[0]]
+    width = max(len(r) for r in header_rows)
+    top = [_label(v) for v in header_rows[0]] + [""] * (width - len(header_rows[0]))
     if len(header_rows) == 1:
         return top
-    bottom = ["" if v is None else str(v).strip() for v in header_rows[1]]
+    bottom = [_label(v) for v in header_rows[1]] + [""] * (width - len(header_rows[1]))
     result: list[str] = []
     group = ""
-    for upper, lower in zip(top, bottom, strict=False):
+    for upper, lower in zip(top, bottom, strict=True):
         if upper:
             group = upper
         if lower:
@@ -120,15 +171,31 @@ def flatten_headers(header_rows: list[list[Any]]) -> list[str]:
     return result
 
 
-def _detect_header(rows: list[list[Any]], dataset: Dataset) -> int:
-    """Pick the row among the first ones that matches the most catalog names or aliases."""
+def _label(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _detect_header(rows: list[list[Any]], dataset: Dataset, depth: int = 1) -> int:
+    """Pick the row among the first ones that matches the most catalog names or aliases.
+
+    Title rows above the table ("GOBERNACIÓN DE CASANARE", "Corte: marzo") match nothing; a
+    two-row header's lower row is matched through its "grupo / sub" flattening by ``map_headers``,
+    so here the last part of an alias also counts.
+    """
     known = set()
     for col in dataset.columnas:
         for name in (col.nombre, col.nombre.replace("_", " "), col.titulo_visible, *col.alias):
             known.add(normalize(name))
+            known.add(normalize(str(name).split("/")[-1]))
+    known.discard("")
     best, best_score = 0, 0
-    for idx, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = sum(1 for v in row if v is not None and normalize(v) in known)
+    for idx in range(min(HEADER_SCAN_ROWS, len(rows) - depth + 1)):
+        labels = flatten_headers(rows[idx : idx + depth])
+        score = sum(1 for v in labels if v and (normalize(v) in known or normalize(v.split("/")[-1]) in known))
         if score > best_score:
             best, best_score = idx, score
     return best

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,8 @@ class RawTable:
         chunks: lists of rows (each a list of cells), read lazily where the format allows.
         first_data_row: 1-based row (or record) number of the first data row in the source,
             so messages can point a clerk to the exact row.
+        ocultas: headers of hidden spreadsheet columns that were left out on purpose.
+        cerrar: releases the underlying handle; a generator that never started can't do it itself.
     """
 
     headers: list[str]
@@ -24,3 +26,11 @@ class RawTable:
     archivo: str
     hoja: str | None = None
     detalles: dict[str, Any] = field(default_factory=dict)
+    ocultas: list[str] = field(default_factory=list)
+    cerrar: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        """Release the file handle or database cursor, even if the rows were never read."""
+        if self.cerrar is not None:
+            self.cerrar()
+            self.cerrar = None

@@ -31,10 +31,12 @@ def age_at(birth_dates: pd.Series, reference: date) -> pd.Series:
 
 
 def month(dates: pd.Series) -> pd.Series:
+    """``YYYY-MM``."""
     return pd.to_datetime(dates, errors="coerce").dt.strftime("%Y-%m").astype("string")
 
 
 def year(dates: pd.Series) -> pd.Series:
+    """Calendar year as an integer."""
     return pd.to_datetime(dates, errors="coerce").dt.year.astype("Int64")
 
 
@@ -60,13 +62,17 @@ def _epi_year_start(year_: int) -> date:
 
 
 def epi_week(dates: pd.Series) -> pd.Series:
+    """``YYYY-Sww`` epidemiological week of each date."""
     parsed = pd.to_datetime(dates, errors="coerce")
     return parsed.map(lambda v: epi_week_label(v.to_pydatetime()) if not pd.isna(v) else None).astype("string")
 
 
 def round_coordinates(values: pd.Series, precision: int) -> pd.Series:
+    """Round to ``precision`` decimals (2 ≈ 1.1 km, 3 ≈ 110 m at Casanare's latitude)."""
     return pd.to_numeric(values, errors="coerce").round(precision).astype("Float64")
 
 
 def top_bottom_code(values: pd.Series, lower: float | None, upper: float | None) -> pd.Series:
-    return values.clip(lower=lower, upper=upper)
+    """Top/bottom coding: values beyond the declared limits are published as the limit."""
+    numeric = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
+    return numeric.clip(lower=lower, upper=upper)

@@ -1,8 +1,18 @@
-"""Apply each column's declared privacy rule; only declared public columns survive (default deny)."""
+"""Apply each column's declared privacy rule; only declared public columns survive (default deny).
+
+Rules (``Regla.accion`` in the catalog):
+
+* ``eliminar`` — the column is dropped;
+* ``publicar`` — published as it is (the catalog refuses it for direct identifiers);
+* ``seudonimizar`` — keyed HMAC-SHA256 pseudonym (``pseudonym.py``);
+* ``generalizar`` — coarser form (``generalize.py``): age bands, month/year/epi week, address →
+  municipio, rounded coordinates, top/bottom coding;
+* ``enmascarar`` — only the last ``conservar`` characters stay visible;
+* ``redactar_texto`` — identifiers inside free text are replaced (``redact.py``, Presidio).
+"""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -12,72 +22,70 @@ from casanare.catalog import Columna, Dataset
 from casanare.privacy import generalize
 from casanare.privacy.pseudonym import check_key, pseudonym
 
-REDACTED = "[DATO PROTEGIDO]"
-# Fallback patterns used when Presidio is not available; the PII scan double-checks afterwards.
-_TEXT_PATTERNS = [
-    re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),
-    re.compile(r"(?<!\d)(?:\+?57[\s-]?)?(?:3\d{2}|60\d)[\s-]?\d{3}[\s-]?\d{4}(?!\d)"),
-    re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{3}){1,3}(?![\d.])"),
-    re.compile(r"(?<!\d)\d{6,11}(?!\d)"),
-]
+MASK_CHAR = "*"
 
 
-def redact_text(values: pd.Series) -> tuple[pd.Series, int]:
-    """Replace identifiers found in free text; returns the new series and the replacement count."""
-    count = 0
+def pseudonymize(values: pd.Series, key: bytes | str | None) -> pd.Series:
+    """Pseudonym per value (same value → same pseudonym); blanks stay null. Needs a valid key."""
+    checked = check_key(key)
+    cache: dict[Any, str] = {}
 
-    def clean(text: Any) -> Any:
-        nonlocal count
-        if text is None or pd.isna(text):
-            return text
-        out = str(text)
-        for pattern in _TEXT_PATTERNS:
-            out, n = pattern.subn(REDACTED, out)
-            count += n
-        return out
+    def to_pseudonym(v: Any) -> str | None:
+        if v is None or pd.isna(v) or str(v).strip() == "":
+            return None
+        if v not in cache:
+            cache[v] = pseudonym(v, checked)
+        return cache[v]
 
-    return values.map(clean).astype("string"), count
+    return values.map(to_pseudonym).astype("string")
+
+
+def mask(values: pd.Series, keep: int) -> pd.Series:
+    """Keep the last ``keep`` characters; values not longer than ``keep`` are masked entirely."""
+
+    def one(v: Any) -> str | None:
+        if v is None or pd.isna(v):
+            return None
+        text = str(v).strip()
+        if isinstance(v, float) and v.is_integer():
+            text = str(int(v))
+        if len(text) <= keep:
+            return MASK_CHAR * len(text)
+        return MASK_CHAR * (len(text) - keep) + text[-keep:]
+
+    return values.map(one).astype("string")
 
 
 def apply_column_rule(
-    col: Columna, df: pd.DataFrame, *, key: bytes | None, reference: date
+    col: Columna,
+    df: pd.DataFrame,
+    *,
+    key: bytes | str | None,
+    reference: date,
+    names: frozenset[str] = frozenset(),
 ) -> tuple[pd.Series, dict[str, Any]]:
-    """Transform one column according to its rule. Returns the output series and a report."""
+    """Transform one column according to its rule. Returns the output series and a report (no values)."""
     rule = col.regla
     values = df[col.nombre]
     report: dict[str, Any] = {"accion": rule.accion}
-    if rule.accion == "publicar":
-        return values, report
-    if rule.accion == "seudonimizar":
-        checked = check_key(key)
-        cache: dict[Any, str] = {}
+    match rule.accion:
+        case "publicar":
+            return values, report
+        case "seudonimizar":
+            return pseudonymize(values, key), report
+        case "enmascarar":
+            report["conservar"] = rule.conservar
+            return mask(values, rule.conservar or 4), report
+        case "redactar_texto":
+            from casanare.privacy.redact import redact_free_text
 
-        def to_pseudonym(v: Any) -> str | None:
-            if v is None or pd.isna(v) or str(v).strip() == "":
-                return None
-            if v not in cache:
-                cache[v] = pseudonym(v, checked)
-            return cache[v]
-
-        return values.map(to_pseudonym).astype("string"), report
-    if rule.accion == "enmascarar":
-        k = rule.conservar or 4
-
-        def mask(v: Any) -> str | None:
-            if v is None or pd.isna(v):
-                return None
-            text = str(v)
-            return "*" * max(len(text) - k, 0) + text[-k:]
-
-        return values.map(mask).astype("string"), report
-    if rule.accion == "redactar_texto":
-        from casanare.privacy.redact import redact_free_text
-
-        redacted, count = redact_free_text(values)
-        report["reemplazos"] = count
-        return redacted, report
-    report["metodo"] = rule.metodo
-    return _generalize(col, df, reference), report
+            redacted, count = redact_free_text(values, names)
+            report["reemplazos"] = count
+            return redacted, report
+        case "generalizar":
+            report["metodo"] = rule.metodo
+            return _generalize(col, df, reference), report
+    raise ValueError(f"regla desconocida: {rule.accion}")
 
 
 def _generalize(col: Columna, df: pd.DataFrame, reference: date) -> pd.Series:
@@ -94,16 +102,22 @@ def _generalize(col: Columna, df: pd.DataFrame, reference: date) -> pd.Series:
         case "semana_epidemiologica":
             return generalize.epi_week(values)
         case "municipio":
+            # The exact address is replaced by the municipio it belongs to (another column of the row).
             return df[rule.columna_municipio].astype("string")
         case "coordenadas":
-            return generalize.round_coordinates(values, rule.precision or 2)
+            return generalize.round_coordinates(values, rule.precision if rule.precision is not None else 2)
         case "tope":
             return generalize.top_bottom_code(values, rule.limite_inferior, rule.limite_superior)
     raise ValueError(f"método de generalización desconocido: {rule.metodo}")
 
 
 def apply_rules(
-    df: pd.DataFrame, dataset: Dataset, *, key: bytes | None, reference: date
+    df: pd.DataFrame,
+    dataset: Dataset,
+    *,
+    key: bytes | str | None,
+    reference: date,
+    names: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Build the publishable frame.
 
@@ -115,19 +129,26 @@ def apply_rules(
     reglas: dict[str, Any] = {}
     dropped: list[str] = []
     declared = {c.nombre for c in dataset.columnas}
-    undeclared = [name for name in df.columns if name not in declared]
+    undeclared = [str(name) for name in df.columns if name not in declared]
     for col in dataset.columnas:
         if not col.publicada:
             dropped.append(col.nombre)
-            reglas[col.nombre] = {"accion": "eliminar", "motivo": col.clasificacion if col.regla.publica_algo else "regla"}
+            motivo = "regla eliminar" if not col.regla.publica_algo else f"clasificación {col.clasificacion}"
+            reglas[col.nombre] = {"accion": "eliminar", "motivo": motivo}
             continue
-        series, report = apply_column_rule(col, df, key=key, reference=reference)
+        if col.nombre not in df.columns:
+            # Optional column absent from this extraction: published empty, so the schema is stable.
+            out[col.nombre_salida] = pd.Series([None] * len(df), dtype="object")
+            reglas[col.nombre] = {"accion": col.regla.accion, "publicada_como": col.nombre_salida, "ausente": True}
+            continue
+        series, report = apply_column_rule(col, df, key=key, reference=reference, names=names)
         out[col.nombre_salida] = series.reset_index(drop=True)
         reglas[col.nombre] = {**report, "publicada_como": col.nombre_salida}
-    result = pd.DataFrame(out)
+    result = pd.DataFrame(out, index=pd.RangeIndex(len(df)))
     return result, {
         "reglas": reglas,
         "columnas_eliminadas": dropped,
+        # Undeclared columns are counted, not named: a source header can itself be personal data.
         "columnas_no_declaradas_eliminadas": len(undeclared),
         "columnas_publicadas": list(result.columns),
     }

@@ -1,117 +1,255 @@
 """The casanare.gov.co open-data section: static pages rendered with Jinja2 and delivered atomically.
 
-Every publication of a dataset goes to a new dated folder ``versiones/<slug>/<version>/``; the
-public path ``conjuntos/<slug>`` is a symbolic link switched in one rename, so a visitor sees the
-old version or the new one, never a half-written page.
+Ley 1712 de 2014 asks the entity to show its open data under "Transparencia y acceso a la
+información pública". We do not know the site's CMS, so we publish a self-contained static
+section (no external CDN) through a transport (local folder or SFTP):
+
+1. every publication of a dataset is uploaded to a new folder ``versiones/<ruta>/<version>/``;
+   a failure there leaves the live site untouched (the half-uploaded folder is removed);
+2. the public path ``conjuntos/<ruta>`` is a symbolic link switched with one rename, so a
+   visitor sees the old version or the new one, never a half-written page;
+3. the dataset's state goes to its own ``estado/<ruta>.json``; the index, the facet pages,
+   ``data.json`` and the Atom feed are rebuilt from all state files and written temp+rename,
+   then re-checked, so two DAGs publishing at once do not lose each other's entry.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
-import re
-from dataclasses import dataclass
+import logging
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
 from casanare import settings
 from casanare.catalog import Dataset, slug_valido
-from casanare.publish.records import json_value
+from casanare.publish.site.catalog_pages import LICENCIAS_URL, build_catalog
+from casanare.publish.site.downloads import (
+    FORMULA_PREFIXES,
+    csv_bytes,
+    json_bytes,
+    neutralize_cell,
+    xlsx_bytes,
+)
+from casanare.publish.site.paths import safe_relative
+from casanare.publish.site.schedule import FRECUENCIA_TEXTO, bogota, fecha_larga, proxima_actualizacion_texto
+from casanare.publish.site.transport import LocalFolder, Transport
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = [
+    "FORMULA_PREFIXES",
+    "LocalFolder",
+    "Transport",
+    "csv_bytes",
+    "json_bytes",
+    "neutralize_cell",
+    "publish_site",
+    "render_dataset_page",
+    "xlsx_bytes",
+]
 
+log = logging.getLogger(__name__)
 
-def neutralize_cell(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula (CSV/XLSX injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class Transport(Protocol):
-    """Where the website files go (local folder or SFTP)."""
-
-    def write_file(self, relative: str, data: bytes) -> None: ...
-    def switch(self, link: str, target: str) -> None: ...
-    def read_file(self, relative: str) -> bytes | None: ...
-
-
-@dataclass
-class LocalFolder:
-    """A local folder served by a web server (default for ``make run``)."""
-
-    root: Path
-
-    def _path(self, relative: str) -> Path:
-        path = (self.root / relative).resolve()
-        if self.root.resolve() not in path.parents and path != self.root.resolve():
-            raise ValueError(f"ruta fuera del sitio: {relative}")
-        return path
-
-    def write_file(self, relative: str, data: bytes) -> None:
-        path = self._path(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-
-    def read_file(self, relative: str) -> bytes | None:
-        path = self._path(relative)
-        return path.read_bytes() if path.is_file() else None
-
-    def switch(self, link: str, target: str) -> None:
-        path = self._path(link)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.nuevo")
-        if tmp.is_symlink() or tmp.exists():
-            tmp.unlink()
-        os.symlink(target, tmp)
-        os.replace(tmp, path)
+# Versions listed in a dataset's state (and so in the feed and the page's history links).
+VERSIONES_EN_ESTADO = 20
+# How many times the site-wide files are rebuilt when another DAG changed the state meanwhile.
+INTENTOS_INDICE = 20
+TIPOS = {
+    "texto": "Texto",
+    "entero": "Número entero",
+    "decimal": "Número decimal",
+    "fecha": "Fecha",
+    "fecha_hora": "Fecha y hora",
+    "booleano": "Verdadero/falso",
+}
 
 
 def _env():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    env = Environment(
+    # Autoescape everything (html and the Atom xml): catalog texts and data are never trusted.
+    return Environment(
         loader=FileSystemLoader(str(settings.include_dir() / "templates" / "sitio")),
-        autoescape=select_autoescape(["html", "xml"], default=True),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
     )
-    return env
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM so Excel shows accents; formula-looking cells neutralized."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(df.columns)
-    for row in df.itertuples(index=False, name=None):
-        writer.writerow(["" if (v := json_value(x)) is None else neutralize_cell(str(v)) for x in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def _size(data: bytes | None) -> str | None:
+    if data is None:
+        return None
+    size = float(len(data))
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}".replace(".", ",")
+        size /= 1024
+    return None
 
 
-def json_bytes(df: pd.DataFrame) -> bytes:
-    rows = [{k: json_value(v) for k, v in zip(df.columns, r, strict=True)} for r in df.itertuples(index=False, name=None)]
-    return json.dumps(rows, ensure_ascii=False).encode("utf-8")
+def _miles(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
-def dataset_summary(dataset: Dataset, *, version: str, rows: int, published_at: str) -> dict[str, Any]:
-    """Catalog facts the index needs, stored beside the site so every DAG can rebuild the index."""
+def _history_rows(
+    ruta: str, current: dict[str, Any], site_versions: list[dict[str, Any]], runs: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """This run first, then earlier versions (site state + DatasetArea.history()), newest first."""
+    on_site = {v["version"] for v in site_versions}
+    rows: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        version = run.get("version_sitio") or run.get("ejecucion")
+        if not version or not run.get("fecha"):
+            continue
+        filas = run.get("filas_publicadas")
+        if not isinstance(filas, int):
+            filas = run.get("filas_extraidas")
+        rows[str(version)] = {"version": str(version), "fecha_iso": str(run["fecha"]), "filas": filas}
+    for v in site_versions:
+        rows[v["version"]] = {"version": v["version"], "fecha_iso": v["fecha"], "filas": v["filas"]}
+    rows[current["version"]] = {"version": current["version"], "fecha_iso": current["fecha"], "filas": current["filas"]}
+    ordered = sorted(rows.values(), key=lambda r: r["fecha_iso"], reverse=True)
+    result = []
+    for r in ordered:
+        try:
+            when = fecha_larga(datetime.fromisoformat(r["fecha_iso"]))
+        except ValueError:
+            when = r["fecha_iso"]
+        link = (
+            f"../../versiones/{ruta}/{r['version']}/datos.csv"
+            if r["version"] in on_site and r["version"] != current["version"] else None
+        )
+        filas = _miles(r["filas"]) if isinstance(r["filas"], int) else "—"
+        result.append({"version": r["version"], "fecha": when, "filas": filas, "enlace": link})
+    return result
+
+
+def render_dataset_page(
+    env: Any,
+    dataset: Dataset,
+    *,
+    version: str,
+    published_at: datetime,
+    rows: int,
+    sizes: dict[str, str | None],
+    history: list[dict[str, Any]],
+    calidad: dict[str, Any] | None,
+) -> bytes:
+    """The dataset's page (Spanish, accessible, every text escaped)."""
+    portal_url = (
+        f"{settings.portal_public_url()}/d/{dataset.datos_gov_co.dataset_id}" if dataset.datos_gov_co else None
+    )
+    return env.get_template("conjunto.html").render(
+        d=dataset,
+        raiz="../../",
+        version=version,
+        filas_texto=_miles(rows),
+        actualizado=fecha_larga(published_at),
+        actualizado_iso=bogota(published_at).isoformat(timespec="seconds"),
+        proxima=proxima_actualizacion_texto(dataset.frecuencia_actualizacion, published_at),
+        frecuencia=FRECUENCIA_TEXTO[dataset.frecuencia_actualizacion],
+        licencia_url=LICENCIAS_URL.get(dataset.licencia),
+        tamanos=sizes,
+        tipos=TIPOS,
+        historial=history,
+        calidad=calidad,
+        portal_url=portal_url,
+    ).encode("utf-8")
+
+
+def _read_entry(transport: Transport, name: str) -> dict[str, Any] | None:
+    raw = transport.read_file(f"estado/{name}")
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        log.warning("Estado ilegible en el sitio web: %s", name)
+        return None
+    return entry if isinstance(entry, dict) and _read_entry_ok(entry) else None
+
+
+def _state_snapshot(transport: Transport) -> dict[str, bytes | None]:
+    return {
+        name: transport.read_file(f"estado/{name}")
+        for name in transport.list_files("estado")
+        if name.endswith(".json") and name != "indice.json"
+    }
+
+
+def rebuild_catalog(transport: Transport, env: Any, *, generated: datetime) -> int:
+    """Rebuild index, facet pages, data.json and the feed from every ``estado/*.json``.
+
+    After writing, the state files are read again: if another DAG published meanwhile, its entry
+    may be missing from what we just wrote, so we build again (the last writer always re-checks).
+
+    Returns:
+        The number of datasets listed.
+    """
+    base_url = settings.website_public_url()
+    snapshot = _state_snapshot(transport)
+    for _ in range(INTENTOS_INDICE):
+        entries = []
+        for _name, raw in sorted(snapshot.items()):
+            try:
+                entry = json.loads(raw) if raw else None
+            except ValueError:
+                entry = None
+            if isinstance(entry, dict) and _read_entry_ok(entry):
+                entries.append(entry)
+        files = build_catalog(env, entries, base_url=base_url, generated=generated)
+        # Facet pages and feeds first, the front page last.
+        for name in sorted(files, key=lambda n: n == "index.html"):
+            transport.write_file(name, files[name])
+        again = _state_snapshot(transport)
+        if again == snapshot:
+            return len(entries)
+        snapshot = again
+    log.warning("El índice del sitio cambió durante la reconstrucción; quedará al día en la próxima publicación.")
+    return len(entries)
+
+
+def _read_entry_ok(entry: dict[str, Any]) -> bool:
+    needed = {"slug", "ruta", "nombre", "descripcion", "dependencia", "categoria", "frecuencia", "actualizado"}
+    return needed <= entry.keys()
+
+
+def dataset_entry(
+    dataset: Dataset,
+    *,
+    ruta: str,
+    version: str,
+    rows: int,
+    published_at: datetime,
+    formats: list[str],
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The dataset's public state: what the index, data.json and the feed need (no data values)."""
+    when = bogota(published_at).isoformat(timespec="seconds")
+    versions = [v for v in (previous or {}).get("versiones", []) if v.get("version") != version]
+    versions = [{"version": version, "fecha": when, "filas": rows}, *versions][:VERSIONES_EN_ESTADO]
     return {
         "slug": dataset.slug,
+        "ruta": ruta,
         "nombre": dataset.nombre,
         "descripcion": dataset.descripcion,
         "dependencia": dataset.dependencia,
         "categoria": dataset.categoria,
         "frecuencia": dataset.frecuencia_actualizacion,
-        "ruta": dataset.casanare_gov_co.ruta if dataset.casanare_gov_co else dataset.slug,
+        "licencia": dataset.licencia,
+        "etiquetas": list(dataset.etiquetas),
+        "contactos": [str(c) for c in dataset.contactos],
+        "cobertura": dataset.cobertura_geografica,
+        "portal_url": (
+            f"{settings.portal_public_url()}/d/{dataset.datos_gov_co.dataset_id}" if dataset.datos_gov_co else None
+        ),
+        "formatos": formats,
         "version": version,
         "filas": rows,
-        "actualizado": published_at,
+        "actualizado": when,
+        "actualizado_texto": fecha_larga(published_at),
+        "primera_version": (previous or {}).get("primera_version") or version,
+        "versiones": versions,
     }
 
 
@@ -124,39 +262,74 @@ def publish_site(
     published_at: datetime,
     history: list[dict[str, Any]] | None = None,
     scorecard: dict[str, Any] | None = None,
+    validation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Render and deliver one dataset's page, downloads, and the refreshed catalog index."""
-    if not slug_valido(dataset.slug) or not re.fullmatch(r"[0-9A-Za-z_.-]+", version):
-        raise ValueError("slug o versión inválidos para el sitio web")
-    assert dataset.casanare_gov_co is not None
-    page_dir = dataset.casanare_gov_co.ruta
+    """Render and deliver one dataset's page, its downloads and the refreshed site-wide files.
+
+    Args:
+        df: the anonymized table (exactly what datos.gov.co receives).
+        dataset: its catalog entry.
+        transport: where the site lives.
+        version: name of the version folder (letters, digits, ``_ . -``).
+        published_at: publication moment (shown in America/Bogota time).
+        history: earlier successful runs (``DatasetArea.history()``).
+        scorecard: the MinTIC quality scorecard, if the quality module produced one.
+        validation: the run's ``validar`` stage result (GX rules), if any.
+
+    Returns:
+        A JSON-safe report for the run manifest.
+    """
+    from casanare.publish.site.scorecard import scorecard_view
+
+    if dataset.casanare_gov_co is None:
+        raise ValueError(f"el conjunto {dataset.slug} no tiene página en casanare.gov.co")
+    ruta = dataset.casanare_gov_co.ruta
+    if not slug_valido(dataset.slug):
+        raise ValueError("slug inválido para el sitio web")
+    base = safe_relative(f"versiones/{ruta}/{version}")
     env = _env()
-    when = published_at.strftime("%Y-%m-%d %H:%M")
-    base = f"versiones/{page_dir}/{version}"
-    files = {
-        "datos.csv": csv_bytes(df),
-        "datos.json": json_bytes(df),
-    }
-    page = env.get_template("conjunto.html").render(
-        d=dataset, filas=len(df), actualizado=when, version=version, historial=history or [],
-        calidad=scorecard, portal_url=f"{settings.portal_public_url()}/d/{dataset.datos_gov_co.dataset_id}"
-        if dataset.datos_gov_co else None,
+    previous = _read_entry(transport, f"{ruta}.json")
+
+    files: dict[str, bytes] = {"datos.csv": csv_bytes(df), "datos.json": json_bytes(df)}
+    xlsx = xlsx_bytes(df, sheet=ruta)
+    if xlsx is not None:
+        files["datos.xlsx"] = xlsx
+    formats = [f for f in ("csv", "xlsx", "json") if f"datos.{f}" in files]
+    when = bogota(published_at).isoformat(timespec="seconds")
+    rows_history = _history_rows(
+        ruta, {"version": version, "fecha": when, "filas": len(df)}, (previous or {}).get("versiones", []),
+        history or [],
     )
-    files["index.html"] = page.encode("utf-8")
-    for name, data in files.items():
-        transport.write_file(f"{base}/{name}", data)
-    transport.switch(f"conjuntos/{page_dir}", f"../{base}")
-    summary = dataset_summary(dataset, version=version, rows=len(df), published_at=when)
-    transport.write_file(f"estado/{page_dir}.json", json.dumps(summary, ensure_ascii=False).encode())
-    index = _rebuild_index(env, transport, summary)
-    transport.write_file("index.html", index)
-    return {"version": version, "ruta": f"conjuntos/{page_dir}/", "archivos": sorted(files), "filas": len(df)}
+    files["index.html"] = render_dataset_page(
+        env, dataset, version=version, published_at=published_at, rows=len(df),
+        sizes={f: _size(files.get(f"datos.{f}")) for f in ("csv", "xlsx", "json")},
+        history=rows_history, calidad=scorecard_view(scorecard, validation),
+    )
 
+    try:
+        for name in ("datos.csv", "datos.xlsx", "datos.json", "index.html"):
+            if name in files:
+                transport.write_file(f"{base}/{name}", files[name])
+        transport.switch(f"conjuntos/{ruta}", f"../{base}")
+    except Exception:
+        # The live site still points at the previous version; drop the incomplete folder.
+        try:
+            transport.remove_tree(base)
+        except Exception:
+            log.warning("No se pudo borrar la versión incompleta %s", base)
+        raise
 
-def _rebuild_index(env: Any, transport: Transport, current: dict[str, Any]) -> bytes:
-    raw = transport.read_file("estado/indice.json")
-    entries = {e["slug"]: e for e in (json.loads(raw) if raw else [])}
-    entries[current["slug"]] = current
-    ordered = sorted(entries.values(), key=lambda e: e["nombre"])
-    transport.write_file("estado/indice.json", json.dumps(ordered, ensure_ascii=False).encode())
-    return env.get_template("indice.html").render(conjuntos=ordered).encode("utf-8")
+    entry = dataset_entry(
+        dataset, ruta=ruta, version=version, rows=len(df), published_at=published_at, formats=formats,
+        previous=previous,
+    )
+    transport.write_file(f"estado/{ruta}.json", json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
+    listed = rebuild_catalog(transport, env, generated=published_at)
+    return {
+        "version": version,
+        "ruta": f"conjuntos/{ruta}/",
+        "url": f"{settings.website_public_url()}/conjuntos/{ruta}/",
+        "archivos": sorted(files),
+        "filas": len(df),
+        "conjuntos_en_indice": listed,
+    }

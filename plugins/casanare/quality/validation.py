@@ -9,9 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+from casanare import settings
 from casanare.catalog import Dataset
 from casanare.errors import CalidadDeDatos, Ubicacion
-from casanare.quality.baseline import merged_suite
+from casanare.quality.baseline import dimension_of, merged_suite
 
 log = logging.getLogger(__name__)
 
@@ -19,32 +20,67 @@ log = logging.getLogger(__name__)
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
 
 
+RESULTS_FOLDER = ".resultados"
+
+
 def _context(docs_dir: Path):
+    """Ephemeral GX context whose validation results persist next to the Data Docs site.
+
+    Suites, definitions and checkpoints live in memory (they are rebuilt from the catalog on each
+    run), but the validation-results store is a folder, so the site index GX rebuilds on every
+    run keeps listing earlier runs' pages. Results hold counts only (see ``RESULT_FORMAT``).
+    """
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     docs_dir.mkdir(parents=True, exist_ok=True)
-    context.add_data_docs_site(
-        site_name="casanare",
-        site_config={
+    defaults = InMemoryStoreBackendDefaults()
+    config = DataContextConfig(
+        store_backend_defaults=defaults,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    config.stores[defaults.validation_results_store_name] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir / RESULTS_FOLDER)},
+    }
+    config.data_docs_sites = {
+        "casanare": {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
-    return context
+        }
+    }
+    return gx.get_context(mode="ephemeral", project_config=config)
 
 
 def run_suite(
-    df: pd.DataFrame, dataset: Dataset, *, run_name: str, docs_dir: Path, suite: dict[str, Any] | None = None
+    df: pd.DataFrame,
+    dataset: Dataset,
+    *,
+    run_name: str,
+    docs_dir: Path,
+    suite: dict[str, Any] | None = None,
+    raise_on_critical: bool = True,
 ) -> dict[str, Any]:
-    """Validate ``df`` and return a JSON-safe report (no data values).
+    """Validate ``df`` and return a JSON-safe report (counts only, no data values).
+
+    Args:
+        df: the anonymized frame (what would be published).
+        dataset: catalog entry.
+        run_name: name of the run in the Data Docs (the staging run folder name).
+        docs_dir: the dataset's Data Docs site folder.
+        suite: suite dict to run instead of the merged catalog + hand-written suite.
+        raise_on_critical: raise at once when a critical rule fails; with False the caller
+            records the report first and then calls :func:`check_critical`.
 
     Raises:
-        CalidadDeDatos: when any critical expectation fails; warnings only get reported.
+        CalidadDeDatos: when any critical expectation fails (only with ``raise_on_critical``).
     """
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
@@ -52,6 +88,7 @@ def run_suite(
     from great_expectations.core.run_identifier import RunIdentifier
 
     suite_dict = suite or merged_suite(dataset)
+    df = comparable_dtypes(df)
     context = _context(docs_dir)
     source = context.data_sources.add_pandas(f"{dataset.slug}_fuente")
     batch = source.add_dataframe_asset("anonimizado").add_batch_definition_whole_dataframe("completo")
@@ -69,38 +106,70 @@ def run_suite(
     )
     result = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=run_name))
     report = summarize(result, docs_dir)
-    critical = [r for r in report["resultados"] if not r["exito"] and r["severidad"] == "critical"]
-    if critical:
-        first = critical[0]
-        raise CalidadDeDatos(
-            f"{len(critical)} regla(s) críticas de calidad no se cumplen; la primera: {first['descripcion']}.",
-            ubicacion=Ubicacion(columna=first.get("columna")),
-            como_corregir=_advice(first),
-            detalles={"fallas_criticas": critical[:10], "data_docs": report.get("data_docs")},
-        )
+    if raise_on_critical:
+        check_critical(report)
     return report
+
+
+def comparable_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+    """Shallow copy whose text columns use ``StringDtype()`` (pd.NA) instead of pandas 3's ``str``.
+
+    GX's type check can only name the former; the cast keeps the Arrow buffers (no data copy).
+    """
+    casts = {
+        name: pd.StringDtype(dtype.storage)
+        for name, dtype in df.dtypes.items()
+        if isinstance(dtype, pd.StringDtype) and dtype.na_value is not pd.NA
+    }
+    return df.astype(casts, copy=False) if casts else df
+
+
+def check_critical(report: dict[str, Any]) -> None:
+    """Raise :class:`CalidadDeDatos` when the report has a failed critical rule."""
+    critical = [r for r in report["resultados"] if not r["exito"] and r["severidad"] == "critical"]
+    if not critical:
+        return
+    first = critical[0]
+    raise CalidadDeDatos(
+        f"{len(critical)} regla(s) críticas de calidad no se cumplen; la primera: {first['descripcion']}.",
+        ubicacion=Ubicacion(columna=first.get("columna")),
+        como_corregir=_advice(first),
+        detalles={
+            "fallas_criticas": critical[:10],
+            "advertencias": report.get("advertencias", [])[:10],
+            "data_docs": report.get("data_docs"),
+            "data_docs_indice": report.get("data_docs_indice"),
+        },
+    )
 
 
 def summarize(result: Any, docs_dir: Path) -> dict[str, Any]:
     rows = []
-    docs_url = None
+    docs_page = None
     for identifier, run in result.run_results.items():
         for item in run.results:
             config = item.expectation_config
             details = item.result or {}
+            meta = dict(config.meta or {})
+            element_count = details.get("element_count")
+            missing = details.get("missing_count") or 0
             rows.append(
                 {
                     "tipo": config.type,
+                    "regla": meta.get("regla"),
+                    "dimension": dimension_of(config.type, meta),
                     "columna": config.kwargs.get("column"),
                     "severidad": getattr(config.severity, "value", str(config.severity)),
                     "exito": bool(item.success),
+                    "evaluados": element_count - missing if isinstance(element_count, int) else None,
                     "inesperados": details.get("unexpected_count"),
                     "porcentaje_inesperado": details.get("unexpected_percent"),
                     "observado": _safe_observed(config.type, details.get("observed_value")),
+                    "error_interno": bool((item.exception_info or {}).get("raised_exception")),
                     "descripcion": describe(config.type, config.kwargs),
                 }
             )
-        docs_url = docs_url or _docs_page(docs_dir, identifier)
+        docs_page = docs_page or _docs_page(docs_dir, identifier)
     failed = [r for r in rows if not r["exito"]]
     return {
         "exito": not any(r["severidad"] == "critical" for r in failed),
@@ -108,29 +177,40 @@ def summarize(result: Any, docs_dir: Path) -> dict[str, Any]:
         "fallidas": len(failed),
         "advertencias": [r for r in failed if r["severidad"] != "critical"],
         "resultados": rows,
-        "data_docs": docs_url,
+        "data_docs": operator_url(docs_page or docs_dir / "index.html"),
+        "data_docs_indice": operator_url(docs_dir / "index.html"),
     }
 
 
 def _safe_observed(kind: str, observed: Any) -> Any:
-    # Only table-level observations (row counts, column lists) are kept; column statistics
-    # such as min/max could be a person's value.
+    # Only table-level observations (row counts, column lists) and dtypes are kept; column
+    # statistics such as min/max could be a person's value.
     if kind in {"expect_table_row_count_to_be_between", "expect_table_columns_to_match_set"}:
         return observed if isinstance(observed, int | list) else None
+    if kind == "expect_column_values_to_be_in_type_list" and isinstance(observed, str):
+        return observed
     return None
 
 
-def _docs_page(docs_dir: Path, identifier: Any) -> str | None:
+def _docs_page(docs_dir: Path, identifier: Any) -> Path | None:
     try:
         suite_name = identifier.expectation_suite_identifier.name
         run_id = identifier.run_id
-        run_name = run_id.run_name
         run_time = run_id.run_time.strftime("%Y%m%dT%H%M%S.%fZ")
-        batch = identifier.batch_identifier
-        path = docs_dir / "validations" / suite_name / run_name / run_time / f"{batch}.html"
-        return path.as_uri() if path.exists() else (docs_dir / "index.html").as_uri()
-    except Exception:  # the index is a good enough fallback link
-        return (docs_dir / "index.html").as_uri()
+        path = docs_dir / "validations" / suite_name / run_id.run_name / run_time / f"{identifier.batch_identifier}.html"
+        return path if path.exists() else None
+    except Exception:
+        return None
+
+
+def operator_url(path: Path) -> str:
+    """URL operators open: ``CASANARE_DATA_DOCS_URL`` + the page's path under the docs root."""
+    root = settings.data_docs_dir().resolve()
+    try:
+        relative = path.resolve().relative_to(root)
+    except ValueError:
+        return path.resolve().as_uri()
+    return f"{settings.data_docs_base_url()}/{relative.as_posix()}"
 
 
 DESCRIPTIONS = {
@@ -141,6 +221,9 @@ DESCRIPTIONS = {
     "expect_column_values_to_be_between": "los valores de la columna {column} deben estar en el rango permitido",
     "expect_table_row_count_to_be_between": "el conjunto debe tener al menos {min_value} filas",
     "expect_column_values_to_match_regex": "la columna {column} debe tener el formato esperado",
+    "expect_column_values_to_be_in_type_list": "la columna {column} debe tener el tipo declarado en el catálogo",
+    "expect_column_unique_value_count_to_be_between": "la columna {column} debe tener la cantidad esperada de valores distintos",
+    "expect_column_pair_values_a_to_be_greater_than_b": "la columna {column_A} debe ser mayor que {column_B}",
 }
 
 

@@ -1,0 +1,118 @@
+"""Platform DAG ``avisos``: overdue notices (daily) and the weekly success digest (Mondays).
+
+Parsing reads only the catalog YAMLs; the staging area and SMTP are touched inside the tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+OWNER = "Equipo de Datos Abiertos"
+TIMEZONE = "America/Bogota"
+MARKER = "estado/aviso_vencido.json"
+DOC_MD = """
+# Avisos a las dependencias
+
+Todos los días a las **7:00 a. m.** (hora de Bogotá):
+
+- **`revisar_vigencia`**: compara la última publicación exitosa de cada conjunto con su frecuencia
+  declarada en el catálogo. Si pasó más tiempo del permitido (o nunca se ha publicado), envía **un**
+  aviso de *publicación vencida* a los contactos de la dependencia, con copia al equipo de datos
+  abiertos. El aviso no se repite cada día: se envía una vez por atraso
+  (`<conjunto>/estado/aviso_vencido.json` en el área de staging).
+- **`resumen_semanal`**: los **lunes** (o con la configuración `{"resumen": true}` al ejecutarlo a
+  mano) envía a cada dependencia que tenga `resumen_exitos: semanal` en el catálogo un resumen de
+  las publicaciones exitosas de los últimos 7 días.
+
+Los conjuntos con frecuencia *eventual* no tienen vencimiento.
+"""
+
+
+def _now(context: dict[str, Any]) -> datetime:
+    dag_run = context.get("dag_run")
+    when = getattr(dag_run, "run_after", None) or context.get("logical_date") or datetime.now(UTC)
+    return when.astimezone(UTC)
+
+
+with DAG(
+    dag_id="avisos",
+    description="Avisos de publicación vencida y resumen semanal de publicaciones",
+    schedule=CronTriggerTimetable("0 7 * * *", timezone=TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    tags=["plataforma", "avisos"],
+    doc_md=DOC_MD,
+    default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=5)},
+) as dag:
+
+    @task(task_id="revisar_vigencia", doc_md="Envía un aviso por cada conjunto con la publicación vencida.")
+    def revisar_vigencia(**context: Any) -> dict[str, Any]:
+        from casanare import settings
+        from casanare.catalog import load_catalog
+        from casanare.dag_docs import portal_page_url, website_page_url
+        from casanare.failure_notifier import mailer
+        from casanare.overdue import check, overdue_message
+        from casanare.staging import DatasetArea
+
+        now = _now(context)
+        pending = []
+        for ds in load_catalog().priorizados:
+            area = DatasetArea(settings.staging_url(), ds.slug)
+            vencido = check(ds, area.last_success(), now)
+            if vencido is None:
+                continue
+            previous = area.read_json(MARKER) or {}
+            if previous.get("episodio") == vencido.episodio:
+                continue  # already told them about this delay
+            pending.append((ds, area, vencido))
+        sent = []
+        if pending:
+            with mailer() as (sender, send_message):
+                for ds, area, vencido in pending:
+                    links = [
+                        {"etiqueta": "Ver en datos.gov.co", "url": portal_page_url(ds) or ""},
+                        {"etiqueta": "Ver en casanare.gov.co", "url": website_page_url(ds) or ""},
+                    ]
+                    send_message(overdue_message(ds, vencido, sender=sender, cc=settings.platform_team_emails(),
+                                                 links=[link for link in links if link["url"]]))
+                    area.write_json(MARKER, {"episodio": vencido.episodio, "avisado": now.isoformat()})
+                    sent.append(ds.slug)
+        return {"avisos": sent}
+
+    @task(task_id="resumen_semanal", trigger_rule="all_done", doc_md="Los lunes, resumen de publicaciones exitosas por dependencia.")
+    def resumen_semanal(**context: Any) -> dict[str, Any]:
+        from casanare import settings
+        from casanare.catalog import load_catalog
+        from casanare.dag_docs import portal_page_url, website_page_url
+        from casanare.digest import by_dependencia, digest_message, week_summary
+        from casanare.failure_notifier import mailer
+        from casanare.staging import DatasetArea
+
+        now = _now(context)
+        forced = bool((context.get("params") or {}).get("resumen") or
+                      (getattr(context.get("dag_run"), "conf", None) or {}).get("resumen"))
+        if now.astimezone(pendulum.timezone(TIMEZONE)).weekday() != 0 and not forced:
+            return {"resumenes": []}
+        desde = now - timedelta(days=7)
+        groups = by_dependencia(load_catalog().priorizados)
+        sent = []
+        if groups:
+            with mailer() as (sender, send_message):
+                for dependencia, datasets in sorted(groups.items()):
+                    items = [
+                        week_summary(ds, DatasetArea(settings.staging_url(), ds.slug).history(), desde, now,
+                                     {"portal": portal_page_url(ds) or "", "sitio": website_page_url(ds) or ""})
+                        for ds in datasets
+                    ]
+                    send_message(digest_message(dependencia, datasets, items, desde, now, sender=sender,
+                                                cc=settings.platform_team_emails()))
+                    sent.append(dependencia)
+        return {"resumenes": sent}
+
+    revisar_vigencia() >> resumen_semanal()

@@ -1,0 +1,81 @@
+"""The quality stage as one call: GX validation, Data Docs and the MinTIC scorecard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from casanare.catalog import Dataset
+from casanare.quality.scorecard import build_scorecard, fecha_ultimo_cambio
+from casanare.quality.validation import run_suite
+
+
+def validar(
+    df: pd.DataFrame,
+    dataset: Dataset,
+    *,
+    run_name: str,
+    docs_dir: Path,
+    privacidad: dict[str, Any] | None,
+    extraccion: dict[str, Any] | None,
+    historial: list[dict[str, Any]],
+    ahora: datetime | None = None,
+) -> dict[str, Any]:
+    """Validate the anonymized frame and score it; never raises on failed rules.
+
+    The caller records the report (so a failed run still has its Data Docs link and scorecard
+    in the manifest) and then calls ``validation.check_critical`` to stop the run.
+
+    Args:
+        df: anonymized frame.
+        dataset: catalog entry.
+        run_name: staging run folder name, used as the Data Docs run name.
+        docs_dir: the dataset's Data Docs site folder.
+        privacidad: the ``anonimizar`` stage record (privacy report) of this run.
+        extraccion: the ``extraer`` stage record (source hash) of this run.
+        historial: the dataset's success history (oldest first).
+        ahora: the moment of the run (default now, UTC).
+    """
+    ahora = ahora or datetime.now(UTC)
+    report = run_suite(df, dataset, run_name=run_name, docs_dir=docs_dir, raise_on_critical=False)
+    sha = (extraccion or {}).get("sha256")
+    report["puntaje_mintic"] = build_scorecard(
+        df,
+        dataset,
+        report,
+        privacidad,
+        ahora=ahora,
+        ultima_actualizacion=fecha_ultimo_cambio(historial, sha, ahora),
+        historial=historial,
+        sha256=sha,
+    )
+    report["filas"] = len(df)
+    return report
+
+
+def resumen_manifiesto(report: dict[str, Any]) -> dict[str, Any]:
+    """Top-level ``calidad`` block of the manifest: outcome, links and warnings (a notice line)."""
+    advertencias = report.get("advertencias", [])
+    criticas = [r for r in report.get("resultados", []) if not r["exito"] and r["severidad"] == "critical"]
+    aviso = None
+    if advertencias:
+        aviso = (
+            f"{len(advertencias)} advertencia(s) de calidad; los datos se publican igual. "
+            f"Revise el informe: {report.get('data_docs')}"
+        )
+    return {
+        "exito": report.get("exito"),
+        "evaluadas": report.get("evaluadas"),
+        "fallas_criticas": len(criticas),
+        "advertencias": [
+            {k: r.get(k) for k in ("regla", "tipo", "columna", "inesperados", "descripcion")} for r in advertencias
+        ],
+        "aviso": aviso,
+        "data_docs": report.get("data_docs"),
+        "data_docs_indice": report.get("data_docs_indice"),
+        "puntaje_promedio": (report.get("puntaje_mintic") or {}).get("promedio"),
+        "sello_excelencia_nivel_1": ((report.get("puntaje_mintic") or {}).get("sello_excelencia") or {}).get("nivel_1"),
+    }

@@ -1,0 +1,90 @@
+"""End to end on the embedded default: real DAG runs against the stand-ins."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from casanare.catalog import load_catalog
+from casanare.staging import DatasetArea, RunArea
+from tests.conftest import run_dag
+
+pytestmark = pytest.mark.e2e
+SLUG = "vacunacion_pai"  # xlsx with title rows and a merged two-row header, personal data
+
+
+def portal_rows(env, dataset_id: str) -> list[dict]:
+    response = requests.get(
+        f"{env.portal.url}/resource/{dataset_id}.json", params={"$limit": 100000, "$order": ":id"}, timeout=30
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def vacunacion_run(local_env):
+    states = run_dag(SLUG)
+    return local_env, states
+
+
+def test_every_task_instance_succeeded(vacunacion_run):
+    _, states = vacunacion_run
+    assert states and set(states.values()) == {"success"}, states
+
+
+def test_rows_are_on_the_portal(vacunacion_run):
+    env, _ = vacunacion_run
+    ds = load_catalog().get(SLUG)
+    rows = portal_rows(env, ds.datos_gov_co.dataset_id)
+    run = RunArea(env.staging_url, SLUG, DatasetArea(env.staging_url, SLUG).last_success()["ejecucion"])
+    published = run.read_parquet("anonimizado.parquet")
+    assert len(rows) == len(published) > 0
+    row_id = ds.datos_gov_co.identificador_fila
+    assert {r[row_id] for r in rows} == {str(v) for v in published[row_id]}
+    assert set().union(*(r.keys() for r in rows)) <= set(published.columns)
+
+
+def test_no_personal_value_reached_the_portal(vacunacion_run):
+    from scripts.generar_fuentes import identificadores_originales
+
+    env, _ = vacunacion_run
+    ds = load_catalog().get(SLUG)
+    dump = json.dumps(portal_rows(env, ds.datos_gov_co.dataset_id), ensure_ascii=False).upper()
+    originals = identificadores_originales(env.fuentes)
+    assert originals, "el generador debe devolver los identificadores originales"
+    leaked = [value for value in originals if len(value) >= 5 and value.upper() in dump]
+    assert leaked == []
+    personal = [c for c in ds.columnas if c.dato_personal in {"cedula", "nombre", "telefono", "correo"}]
+    assert personal and not any(c.nombre in dump.lower() and not c.publicada for c in personal)
+
+
+def test_manifest_records_every_stage(vacunacion_run):
+    env, _ = vacunacion_run
+    last = DatasetArea(env.staging_url, SLUG).last_success()
+    manifest = RunArea(env.staging_url, SLUG, last["ejecucion"]).read_json("manifest.json")
+    assert manifest["resultado"] == "exito"
+    extract = manifest["etapas"]["extraer"]
+    assert len(extract["sha256"]) == 64 and extract["filas"] > 0
+    assert set(manifest["filas_por_etapa"]) >= {"extraer", "anonimizar", "validar"}
+    assert manifest["etapas"]["validar"]["exito"] is True
+    assert manifest["etapas"]["publicar_datos_gov_co"]["estado"] == "ok"
+    assert manifest["etapas"]["publicar_casanare_gov_co"]["estado"] == "ok"
+
+
+def test_website_lists_the_dataset(vacunacion_run):
+    env, _ = vacunacion_run
+    ds = load_catalog().get(SLUG)
+    index = requests.get(f"{env.web.url}/index.html", timeout=10)
+    assert index.status_code == 200 and ds.nombre in index.text
+    page = requests.get(f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/index.html", timeout=10)
+    assert page.status_code == 200 and "Diccionario de datos" in page.text
+
+
+def test_all_prioritized_dags_publish(local_env):
+    """What `make run` does, in-process: every prioritized DAG succeeds and shows rows on the portal."""
+    for ds in load_catalog().priorizados:
+        states = run_dag(ds.slug)
+        assert set(states.values()) == {"success"}, (ds.slug, states)
+        assert portal_rows(local_env, ds.datos_gov_co.dataset_id), ds.slug

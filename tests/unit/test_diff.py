@@ -1,0 +1,114 @@
+"""Row diff: new, changed, deleted, unchanged rows; type-only changes; nulls; append multiset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from casanare.publish.diff import append_positions, diff_frames, duplicated_keys, normalize_column, row_hashes
+
+pytestmark = pytest.mark.unit
+
+
+def _base() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "valor": [1.5, 2.0, 3.25, None],
+            "cantidad": pd.array([1, 2, 3, None], dtype="Int64"),
+            "fecha": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-01", None]),
+            "activo": [True, False, True, None],
+            "nombre": ["x", "y", "z", None],
+        }
+    )
+
+
+def test_new_changed_deleted_and_unchanged_rows_are_classified() -> None:
+    old = _base()
+    new = old.copy()
+    new.loc[1, "valor"] = 2.5  # changed
+    new = new[new["id"] != "c"]  # deleted
+    new = pd.concat([new, pd.DataFrame({"id": ["e"], "valor": [9.0], "cantidad": pd.array([9], dtype="Int64"),
+                                        "fecha": pd.to_datetime(["2025-01-01"]), "activo": [False],
+                                        "nombre": ["w"]})], ignore_index=True)
+    diff = diff_frames(old, new, "id")
+    assert list(new.iloc[diff.nuevas]["id"]) == ["e"]
+    assert list(new.iloc[diff.cambiadas]["id"]) == ["b"]
+    assert list(old.iloc[diff.borradas]["id"]) == ["c"]
+    assert diff.sin_cambios == 2
+    assert diff.resumen() == {"nuevas": 1, "cambiadas": 1, "borradas": 1, "sin_cambios": 2}
+
+
+def test_type_only_differences_are_not_changes() -> None:
+    old = _base()
+    # What SODA returns: numbers as strings, floating timestamps, booleans, nulls omitted.
+    portal = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "valor": ["1.5", "2", "3.25", None],
+            "cantidad": ["1", "2.0", "3", None],
+            "fecha": ["2024-01-05T00:00:00.000", "2024-02-01", "2024-03-01T00:00:00", None],
+            "activo": [True, "false", "true", None],
+            "nombre": ["x", "y", "z", ""],
+        }
+    )
+    kinds = {"valor": "number", "cantidad": "number", "fecha": "date", "activo": "bool", "nombre": "text",
+             "id": "text"}
+    diff = diff_frames(portal, old, "id", kinds)
+    assert diff.resumen() == {"nuevas": 0, "cambiadas": 0, "borradas": 0, "sin_cambios": 4}
+
+
+def test_int_vs_float_dtypes_and_inferred_kinds_compare_equal() -> None:
+    old = pd.DataFrame({"id": [1, 2, 3], "n": pd.array([10, None, 30], dtype="Int64")})
+    new = pd.DataFrame({"id": [1.0, 2.0, 3.0], "n": [10.0, np.nan, 30.0]})
+    diff = diff_frames(old, new, "id")
+    assert diff.resumen()["sin_cambios"] == 3
+    assert diff.resumen()["cambiadas"] == 0
+
+
+def test_a_real_change_after_normalization_is_detected() -> None:
+    old = pd.DataFrame({"id": ["a", "b"], "v": [1.0, 2.0], "f": ["2024-01-01", "2024-01-02"]})
+    new = pd.DataFrame({"id": ["a", "b"], "v": [1.0, 2.0000001], "f": pd.to_datetime(["2024-01-01", "2024-01-03"])})
+    diff = diff_frames(old, new, "id", {"f": "date"})
+    assert diff.resumen()["cambiadas"] == 1
+    assert list(new.iloc[diff.cambiadas]["id"]) == ["b"]
+    old2 = old.assign(f=pd.to_datetime(old["f"]))
+    new2 = new.assign(f=old2["f"])
+    assert list(new2.iloc[diff_frames(old2, new2, "id").cambiadas]["id"]) == ["b"]
+
+
+def test_null_handling() -> None:
+    old = pd.DataFrame({"id": ["a", "b", "c"], "v": [None, 1.0, None], "t": [None, "x", "y"]})
+    new = pd.DataFrame({"id": ["a", "b", "c"], "v": [np.nan, None, 0.0], "t": [pd.NA, "x", "y"]})
+    diff = diff_frames(old, new, "id")
+    # a: null == NaN == NA; b: value → null is a change; c: null → 0 is a change (0 is not null).
+    assert sorted(new.iloc[diff.cambiadas]["id"]) == ["b", "c"]
+    assert diff.sin_cambios == 1
+    assert list(normalize_column(pd.Series([None, np.nan, pd.NA, pd.NaT, ""], dtype=object), "text")) == [None] * 5
+
+
+def test_column_order_and_added_null_column_do_not_change_rows() -> None:
+    old = pd.DataFrame({"id": ["a", "b"], "v": [1, 2]})
+    new = pd.DataFrame({"v": [1, 2], "id": ["a", "b"], "nueva": [None, None]})
+    assert diff_frames(old, new, "id").sin_cambios == 2
+    assert (row_hashes(old, ["id", "v"]) == row_hashes(new[["v", "id"]], ["v", "id"])).all()
+
+
+def test_empty_old_means_everything_is_new() -> None:
+    new = _base()
+    diff = diff_frames(new.iloc[0:0], new, "id")
+    assert len(diff.nuevas) == 4 and len(diff.borradas) == 0
+
+
+def test_duplicated_and_null_keys_are_counted() -> None:
+    df = pd.DataFrame({"id": ["a", "a", None, "b"]})
+    assert duplicated_keys(df, "id") == 2
+
+
+def test_append_positions_is_a_multiset_difference() -> None:
+    old = pd.DataFrame({"evento": ["x", "y", "y"], "n": [1, 2, 2]})
+    new = pd.DataFrame({"evento": ["x", "y", "y", "y", "z", "x"], "n": [1.0, 2.0, 2.0, 2.0, 3.0, 1.0]})
+    positions = append_positions(old, new)
+    assert sorted(new.iloc[positions].itertuples(index=False, name=None)) == [("x", 1.0), ("y", 2.0), ("z", 3.0)]
+    assert len(append_positions(new, new)) == 0

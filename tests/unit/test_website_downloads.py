@@ -1,0 +1,94 @@
+"""Downloads: CSV with BOM, XLSX (write-only) and JSON; formula injection neutralized, numbers kept."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from casanare.publish.site import downloads
+from casanare.publish.site.downloads import csv_bytes, json_bytes, neutralize_cell, xlsx_bytes
+
+pytestmark = pytest.mark.unit
+
+DANGEROUS = ["=1+1", "+57 300", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", '=HYPERLINK("http://x","y")']
+
+
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "municipio": ["Yopal", "Paz de Ariporo", "Peñas Blancas", "=1+1", "@SUM(A1)"],
+            "saldo": pd.array([-5, 0, 12, -100, None], dtype="Int64"),
+            "tasa": [-1.5, 2.25, None, -0.001, 3.0],
+            "fecha": pd.to_datetime(["2026-01-31", "2026-02-01", None, "2025-12-31", "2026-03-15"]),
+            "activo": [True, False, True, False, True],
+            "nota": ["-menos", "+más", "normal\u0001con control", "\tTab", "Ñandú"],
+        }
+    )
+
+
+@pytest.mark.parametrize("text", DANGEROUS)
+def test_formula_text_is_prefixed(text):
+    assert neutralize_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", [-5, -5.5, 0, 3, None, True, date(2026, 1, 1), "Yopal", "a=b", ""])
+def test_other_values_are_left_alone(value):
+    assert neutralize_cell(value) == value
+
+
+def test_csv_has_bom_accents_and_neutralized_text_but_numbers_stay_numbers():
+    data = csv_bytes(frame())
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    assert header == ["municipio", "saldo", "tasa", "fecha", "activo", "nota"]
+    col = {name: [r[i] for r in body] for i, name in enumerate(header)}
+    assert col["municipio"] == ["Yopal", "Paz de Ariporo", "Peñas Blancas", "'=1+1", "'@SUM(A1)"]
+    assert col["saldo"] == ["-5", "0", "12", "-100", ""]
+    assert col["tasa"][0] == "-1.5" and col["tasa"][2] == "" and col["tasa"][3] == "-0.001"
+    assert col["fecha"][0] == "2026-01-31T00:00:00.000" and col["fecha"][2] == ""
+    assert col["activo"][:2] == ["true", "false"]
+    assert col["nota"][0] == "'-menos" and col["nota"][1] == "'+más" and col["nota"][3] == "'\tTab"
+
+
+def test_xlsx_cells_keep_their_types_and_text_is_never_a_formula():
+    from openpyxl import load_workbook
+
+    data = xlsx_bytes(frame(), sheet="prueba")
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook["prueba"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("municipio", "saldo", "tasa", "fecha", "activo", "nota")
+    assert [r[1] for r in rows[1:]] == [-5, 0, 12, -100, None]
+    assert rows[1][2] == -1.5 and isinstance(rows[1][2], float)
+    assert rows[1][3] == datetime(2026, 1, 31) and rows[3][3] is None
+    assert rows[1][4] is True and rows[2][4] is False
+    assert rows[4][0] == "'=1+1" and rows[5][0] == "'@SUM(A1)" and rows[3][0] == "Peñas Blancas"
+    assert rows[1][5] == "'-menos" and rows[3][5] == "normalcon control" and rows[5][5] == "Ñandú"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    # No formula element in the worksheet XML at all.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "<f " not in xml
+
+
+def test_xlsx_is_skipped_when_the_table_does_not_fit_one_sheet(monkeypatch):
+    monkeypatch.setattr(downloads, "XLSX_MAX_ROWS", 5)
+    assert xlsx_bytes(frame()) is None
+    monkeypatch.setattr(downloads, "XLSX_MAX_ROWS", 6)
+    assert xlsx_bytes(frame()) is not None
+
+
+def test_json_rows_are_plain_values():
+    rows = json.loads(json_bytes(frame()))
+    assert rows[0] == {
+        "municipio": "Yopal", "saldo": -5, "tasa": -1.5, "fecha": "2026-01-31T00:00:00.000", "activo": True,
+        "nota": "-menos",
+    }
+    assert rows[4]["saldo"] is None and rows[2]["tasa"] is None and rows[2]["fecha"] is None
