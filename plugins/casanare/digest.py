@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from casanare.catalog import Dataset
-from casanare.notify import SUBJECT_PREFIX, render
+from casanare.notify import SUBJECT_PREFIX, compose
 
 
 def _when(item: dict[str, Any]) -> datetime | None:
@@ -61,13 +61,4 @@ def digest_message(dependencia: str, datasets: list[Dataset], items: list[dict[s
         "equipo": ", ".join(cc) or sender,
     }
     recipients = list(dict.fromkeys(str(c) for ds in datasets for c in ds.contactos))
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = sender
-    msg["To"] = ", ".join(recipients)
-    if cc:
-        msg["Cc"] = ", ".join(cc)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render("resumen.txt.j2", **values))
-    msg.add_alternative(render("resumen.html.j2", **values), subtype="html")
-    return msg
+    return compose(subject, sender, recipients, cc, "resumen", **values)

@@ -205,14 +205,23 @@ def failure_message(
     """A multipart/alternative e-mail (text + HTML) in plain Spanish to the dependencia's contacts."""
     values = message_fields(dataset, causa, detalle, run)
     subject = failure_subject(dataset, causa)
-    equipo = ", ".join(cc) or sender
+    return compose(
+        subject, sender, [str(c) for c in dataset.contactos], cc, "fallo",
+        asunto=subject, equipo=", ".join(cc) or sender, **values,
+    )
+
+
+def compose(
+    subject: str, sender: str, to: list[str], cc: list[str], template: str, **values: Any
+) -> EmailMessage:
+    """An automatic multipart/alternative message from ``<template>.txt.j2`` and ``.html.j2``."""
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = sender
-    msg["To"] = ", ".join(str(c) for c in dataset.contactos)
+    msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render("fallo.txt.j2", asunto=subject, equipo=equipo, **values))
-    msg.add_alternative(render("fallo.html.j2", asunto=subject, equipo=equipo, **values), subtype="html")
+    msg.set_content(render(f"{template}.txt.j2", **values))
+    msg.add_alternative(render(f"{template}.html.j2", **values), subtype="html")
     return msg

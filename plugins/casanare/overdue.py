@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from casanare.catalog import Dataset
-from casanare.notify import SUBJECT_PREFIX, render
+from casanare.notify import SUBJECT_PREFIX, compose
 
 SUBJECT_CAUSE = "publicación vencida"
 
@@ -82,13 +82,4 @@ def overdue_message(
         "enlaces": links,
         "equipo": ", ".join(cc) or sender,
     }
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = sender
-    msg["To"] = ", ".join(str(c) for c in ds.contactos)
-    if cc:
-        msg["Cc"] = ", ".join(cc)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render("vencido.txt.j2", **values))
-    msg.add_alternative(render("vencido.html.j2", **values), subtype="html")
-    return msg
+    return compose(subject, sender, [str(c) for c in ds.contactos], cc, "vencido", **values)
