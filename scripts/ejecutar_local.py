@@ -109,6 +109,8 @@ def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
     print(f"  Manifiestos y copias de las fuentes: {env.staging_url}")
     print(f"  Correos enviados ({mails}): {env.mail_dir}")
     print(f"  Registros de Airflow por conjunto: {env.root / 'logs'}")
+    print("  (El portal y el sitio locales se detienen al terminar; sus datos quedan en la carpeta de datos."
+          " Con `make up` siguen corriendo junto con la interfaz de Airflow.)")
 
 
 def keep_running(env: LocalEnv) -> None:
