@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,18 @@ os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     shutil.rmtree(SESSION_DIR, ignore_errors=True)
+
+
+@contextmanager
+def restored_environ(**updates: str) -> Iterator[None]:
+    """Apply ``updates`` and restore os.environ exactly afterwards, whatever the block changed."""
+    saved = dict(os.environ)
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 # Real services ---------------------------------------------------------------------------------

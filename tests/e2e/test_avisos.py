@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_dag
+from tests.conftest import restored_environ, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -22,23 +21,18 @@ def avisos_env(local_env, tmp_path) -> Iterator[Path]:
     """Private staging and a catalog copy with the weekly digest on for vacunacion_pai."""
     from casanare import settings
 
-    saved = dict(os.environ)
     catalog = tmp_path / "catalogo"
     shutil.copytree(settings.catalog_dir(), catalog)
     yaml_path = catalog / "vacunacion_pai.yaml"
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8") + "resumen_exitos: semanal\n", encoding="utf-8")
-    os.environ.update(
+    local_env.smtp.clear()
+    with restored_environ(
         CASANARE_CATALOG_DIR=str(catalog),
         CASANARE_STAGING_URL=(tmp_path / "staging").as_uri(),
         CASANARE_PLATFORM_EMAILS=TEAM,
-    )
-    local_env.smtp.clear()
-    try:
+    ):
         yield tmp_path
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        local_env.smtp.clear()
+    local_env.smtp.clear()
 
 
 def test_overdue_once_per_delay_and_weekly_digest(local_env, avisos_env):

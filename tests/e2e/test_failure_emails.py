@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_dag
+from tests.conftest import restored_environ, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -34,16 +34,10 @@ TEAM = "equipo.plataforma@casanare.gov.co,soporte.datos@casanare.gov.co"
 @pytest.fixture
 def mail_env(local_env) -> Iterator:
     """The session deployment with a clean mailbox, a known platform team and os.environ restored."""
-    saved = dict(os.environ)
-    os.environ["CASANARE_PLATFORM_EMAILS"] = TEAM
-    os.environ["CASANARE_AIRFLOW_URL"] = "http://airflow.casanare.local:8080"
     local_env.smtp.clear()
-    try:
+    with restored_environ(CASANARE_PLATFORM_EMAILS=TEAM, CASANARE_AIRFLOW_URL="http://airflow.casanare.local:8080"):
         yield local_env
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        local_env.smtp.clear()
+    local_env.smtp.clear()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ import yaml
 
 from casanare.catalog import CatalogError, load_catalog
 from casanare.staging import DatasetArea, RunArea
-from tests.conftest import run_dag
+from tests.conftest import restored_environ, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -43,20 +42,14 @@ INJECTED = [CEDULA, CELULAR, CORREO, NIT]
 @pytest.fixture
 def env(local_env, tmp_path) -> Iterator:
     """The session deployment with private sources and catalog; os.environ restored afterwards."""
-    saved = dict(os.environ)
     sources = tmp_path / "fuentes"
     shutil.copytree(local_env.fuentes, sources)
     catalog = tmp_path / "catalogo"
     shutil.copytree(ROOT / "include" / "catalog", catalog)
-    os.environ["CASANARE_SOURCE_BASE"] = str(sources)
-    os.environ["CASANARE_CATALOG_DIR"] = str(catalog)
     local_env.smtp.clear()
-    try:
+    with restored_environ(CASANARE_SOURCE_BASE=str(sources), CASANARE_CATALOG_DIR=str(catalog)):
         yield local_env, sources, catalog
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        local_env.smtp.clear()
+    local_env.smtp.clear()
 
 
 def edit_csv(sources: Path, change) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from casanare.catalog import FuenteSQL, load_catalog
 from casanare.staging import DatasetArea, RunArea
-from tests.conftest import run_dag
+from tests.conftest import restored_environ, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -27,15 +26,13 @@ def test_sql_dags_on_real_server(server, local_env, request, tmp_path):
     assert datasets, "el catálogo de ejemplo debe tener fuentes SQL"
     urls = {d.fuente.conexion: url for d in datasets}
     generar(tmp_path / "fuentes", filas=150, semilla=7, solo={d.slug for d in datasets}, sql_urls=urls)
-    saved = dict(os.environ)
     staging = (tmp_path / "staging").as_uri()
-    try:
-        # A private staging area: the incremental source must do a full first load here.
-        os.environ["CASANARE_STAGING_URL"] = staging
-        for name in urls:
-            os.environ[f"AIRFLOW_CONN_{name.upper()}"] = json.dumps(
-                {"conn_type": "generic", "extra": {"sqlalchemy_url": url}}
-            )
+    connections = {
+        f"AIRFLOW_CONN_{name.upper()}": json.dumps({"conn_type": "generic", "extra": {"sqlalchemy_url": url}})
+        for name in urls
+    }
+    # A private staging area: the incremental source must do a full first load here.
+    with restored_environ(CASANARE_STAGING_URL=staging, **connections):
         for ds in datasets:
             states = run_dag(ds.slug)
             assert set(states.values()) == {"success"}, (server, ds.slug, states)
@@ -43,6 +40,3 @@ def test_sql_dags_on_real_server(server, local_env, request, tmp_path):
             manifest = RunArea(staging, ds.slug, last["ejecucion"]).read_json("manifest.json")
             assert manifest["etapas"]["extraer"]["formato"] == "sql"
             assert manifest["etapas"]["extraer"]["filas"] > 0
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)

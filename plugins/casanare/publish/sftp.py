@@ -139,6 +139,14 @@ class SftpFolder:
                 await sftp.remove(target)
             await sftp.rename(source, target)
 
+    @staticmethod
+    async def _temp_beside(sftp: Any, remote: str) -> str:
+        """Create ``remote``'s folder and return a temporary name in it, for a rename into place."""
+        folder, name = posixpath.split(remote)
+        if folder:
+            await sftp.makedirs(folder, exist_ok=True)
+        return posixpath.join(folder, temp_name(name))
+
     # Transport API ----------------------------------------------------------------------------
 
     def write_file(self, relative: str, data: bytes) -> None:
@@ -146,10 +154,7 @@ class SftpFolder:
 
         async def go() -> None:
             sftp = await self._client()
-            folder, name = posixpath.split(remote)
-            if folder:
-                await sftp.makedirs(folder, exist_ok=True)
-            tmp = posixpath.join(folder, temp_name(name))
+            tmp = await self._temp_beside(sftp, remote)
             try:
                 async with sftp.open(tmp, "wb") as fh:
                     await fh.write(data)
@@ -200,10 +205,7 @@ class SftpFolder:
 
         async def go() -> None:
             sftp = await self._client()
-            folder, name = posixpath.split(remote)
-            if folder:
-                await sftp.makedirs(folder, exist_ok=True)
-            tmp = posixpath.join(folder, temp_name(name))
+            tmp = await self._temp_beside(sftp, remote)
             # The link's text stays relative so the site can be moved or served from any prefix.
             await sftp.symlink(target, tmp)
             try:
