@@ -97,13 +97,41 @@ def _check_domain(ds: Dataset, area: RunArea, report: dict[str, Any]) -> dict[st
     """Domain rules on the EXTRACTED data, before any privacy transform can blank a bad value."""
     from pathlib import PurePath
 
+    from casanare.errors import CalidadDeDatos
     from casanare.quality.dominio import check_domain
 
     frame = area.read_parquet("extraido.parquet")
     rows = area.read_parquet("filas_origen.parquet")["fila"] if area.exists("filas_origen.parquet") else None
     archivo = _source_name(ds)
-    return check_domain(frame, ds, filas=rows, encabezados=report.get("encabezados"),
-                        archivo=PurePath(archivo).name if archivo else None, hoja=report.get("hoja"))
+    try:
+        return check_domain(frame, ds, filas=rows, encabezados=report.get("encabezados"),
+                            archivo=PurePath(archivo).name if archivo else None, hoja=report.get("hoja"))
+    except CalidadDeDatos as exc:
+        _personal_data_instead(ds, frame, rows, exc)
+        raise
+
+
+def _personal_data_instead(ds: Dataset, frame: Any, rows: Any, exc: Any) -> None:
+    """An invalid cell that holds a phone, e-mail or document is a personal-data problem: say so."""
+    from casanare.errors import DatosPersonalesDetectados, Ubicacion
+    from casanare.privacy.detectors import identifier_spans
+
+    column = exc.ubicacion.columna
+    if column not in frame.columns:
+        return
+    numbers = list(rows) if rows is not None and len(rows) == len(frame) else list(range(1, len(frame) + 1))
+    position = {n: i for i, n in enumerate(numbers)}
+    flagged = [n for n in exc.ubicacion.filas
+               if n in position and any(s.strong for s in identifier_spans(str(frame[column].iloc[position[n]])))]
+    if flagged:
+        raise DatosPersonalesDetectados(
+            f"La columna {column} tiene datos personales (teléfonos, correos o documentos) donde se esperaba "
+            f"otro dato, en {len(flagged)} fila(s): {', '.join(map(str, flagged))}. No se publicó nada.",
+            ubicacion=Ubicacion(archivo=exc.ubicacion.archivo, hoja=exc.ubicacion.hoja, filas=flagged, columna=column),
+            como_corregir="Borre esos datos personales de la columna y escriba en cada celda el dato que corresponde; "
+            "luego vuelva a cargar el archivo.",
+            detalles={"encabezado": (exc.detalles or {}).get("encabezado")},
+        ) from exc
 
 
 def _merge_with_previous_run(ds: Dataset, area: RunArea, last: dict[str, Any], report: dict[str, Any]) -> None:
@@ -140,6 +168,10 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
         frame = area.read_parquet("extraido.parquet")
         reference = (run_after or datetime.now(UTC)).date()
         published, report = anonimizar(frame, ds, key=key, reference=reference)
+        from casanare.quality.dominio import blank_counts
+
+        # A suppressed cell is counted apart from one missing at the source (invalid ones never get here).
+        report["vacios_por_columna"] = blank_counts(frame, published, ds)
         del frame
         area.write_parquet("anonimizado.parquet", published)
         from casanare.extract.incremental import content_hash

@@ -99,3 +99,13 @@ def test_warning_rules_report_without_failing_and_blanks_are_not_invalid(pqrsd):
     report = check_domain(frame, pqrsd)
     assert [f["regla"] for f in report["fallidas"]] == ["suite:be_between:dias_respuesta"]
     assert report["fallidas"][0]["invalidos"] == 1
+
+
+def test_suppression_blanks_are_counted_apart_from_source_blanks():
+    from casanare.quality.dominio import blank_counts
+
+    ds = load_catalog().get("vacunacion_pai")
+    extracted = pd.DataFrame({"codigo_municipio": pd.Series(["85001", None, "85010", "85015"], dtype="string")})
+    published = pd.DataFrame({"codigo_municipio": pd.Series(["85001", None, None, None], dtype="string")})
+    assert blank_counts(extracted, published, ds) == {
+        "codigo_municipio": {"vacios_en_la_fuente": 1, "vacios_por_proteccion": 2}}

@@ -124,6 +124,13 @@ def _history_rows(
     return result
 
 
+def blank_meanings(dataset: Dataset) -> list[tuple[str, str]]:
+    """(column, what an empty cell means) for the data dictionary's blank-cell section."""
+    from casanare.publish.site.datapackage import blank_meaning
+
+    return [(c.nombre_salida, blank_meaning(c, dataset)) for c in dataset.columnas_publicadas]
+
+
 def render_dataset_page(
     env: Any,
     dataset: Dataset,
@@ -154,6 +161,7 @@ def render_dataset_page(
         historial=history,
         calidad=calidad,
         portal_url=portal_url,
+        vacios=blank_meanings(dataset),
     ).encode("utf-8")
 
 
@@ -296,6 +304,9 @@ def publish_site(
     if xlsx is not None:
         files["datos.xlsx"] = xlsx
     formats = [f for f in ("csv", "xlsx", "json") if f"datos.{f}" in files]
+    from casanare.publish.site.datapackage import datapackage_bytes
+
+    files["datapackage.json"] = datapackage_bytes(dataset, version=version, rows=len(df), formats=formats)
     when = bogota(published_at).isoformat(timespec="seconds")
     rows_history = _history_rows(
         ruta, {"version": version, "fecha": when, "filas": len(df)}, (previous or {}).get("versiones", []),
@@ -308,7 +319,7 @@ def publish_site(
     )
 
     try:
-        for name in ("datos.csv", "datos.xlsx", "datos.json", "index.html"):
+        for name in ("datos.csv", "datos.xlsx", "datos.json", "datapackage.json", "index.html"):
             if name in files:
                 transport.write_file(f"{base}/{name}", files[name])
         transport.switch(f"conjuntos/{ruta}", f"../{base}")

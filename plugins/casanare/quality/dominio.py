@@ -181,3 +181,21 @@ def check_domain(
             detalles={"dominio": report, "encabezado": header or col.nombre},
         )
     return report
+
+
+def blank_counts(extracted: pd.DataFrame, published: pd.DataFrame, dataset: Dataset) -> dict[str, dict[str, int]]:
+    """Per published column: blanks already in the source, blanks added by privacy (suppression).
+
+    Invalid values never reach this point blank: the domain rules above fail the run first, so a
+    blank in the published data is either missing at the source or a protection, counted apart.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for col in dataset.columnas_publicadas:
+        if col.nombre not in extracted.columns or col.nombre_salida not in published.columns:
+            continue
+        source = int(extracted[col.nombre].isna().sum())
+        after = int(published[col.nombre_salida].isna().sum())
+        if source or after:
+            counts[col.nombre_salida] = {"vacios_en_la_fuente": source,
+                                         "vacios_por_proteccion": max(after - source, 0)}
+    return counts
