@@ -267,15 +267,15 @@ def test_three_title_rows_above_a_merged_header_publish_the_same_data(env):
 def test_integers_with_blanks_stay_integers_on_every_target(env):
     rows = read_csv(env, PQRSD_CSV)
     dias = column(rows, "Días de respuesta")
-    blanks = [r for r in rows[1:11]]
-    for row in blanks:
+    for row in rows[1:11]:
         row[dias] = ""
+    blanks = sum(not row[dias].strip() for row in rows[1:])  # the export already has unanswered ones
     write_csv(env, PQRSD_CSV, rows)
     states = run_dag(PQRSD)
     assert set(states.values()) == {"success"}, states
     published = portal(env, PQRSD)
     values = [r.get("dias_respuesta") for r in published]
-    assert sum(v is None for v in values) == 10
+    assert sum(v is None for v in values) == blanks >= 10
     assert all(v.isdigit() for v in values if v is not None), values[:20]
     site = last_manifest(env, PQRSD)["etapas"]["publicar_casanare_gov_co"]
     downloads = next(env.web_dir.rglob(f"versiones/*/{site['version']}/datos.csv"))
@@ -293,7 +293,7 @@ def test_row_count_jump_is_held_then_accepted_by_an_operator(env):
     for copy in range(1, 5):
         for row in rows[1:]:
             clone = list(row)
-            clone[radicado] = f"ER-2031-{copy}{row[radicado][-5:]}"
+            clone[radicado] = f"ER-2031-{copy}{row[radicado][3:7]}{row[radicado][-6:]}"  # unique, valid format
             extra.append(clone)
     write_csv(env, PQRSD_CSV, rows + extra)
     before = live(env, PQRSD)
