@@ -88,6 +88,9 @@ def main() -> int:
             summary["segundos"] = round(seconds, 1)
             failures += summary["estado"] != "éxito"
             rows.append((slug, summary))
+        # The platform DAG after the datasets: instruments, Sello evidence and announcements see them published.
+        print("▶ airflow dags test instrumentos", flush=True)
+        run_dag(env, "instrumentos", logs)
         print_summary(env, rows)
         if args.mantener:
             keep_running(env)
@@ -106,6 +109,8 @@ def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
     print(f"  Portal datos.gov.co local: {env.portal.url}/api/views/<id>.json y /resource/<id>.json")
     print(f"  Sitio casanare.gov.co local: {env.web.url}/index.html  (carpeta {env.web_dir})")
     print(f"  Data Docs de calidad: {env.docs_dir}")
+    print(f"  Instrumentos de transparencia (Registro, Índice, priorización): {env.web_dir / 'transparencia'}")
+    print(f"  Evidencias del Sello y anuncios de la Fase III: {env.staging_url}/instrumentos")
     print(f"  Manifiestos y copias de las fuentes: {env.staging_url}")
     print(f"  Correos enviados ({mails}): {env.mail_dir}")
     print(f"  Registros de Airflow por conjunto: {env.root / 'logs'}")

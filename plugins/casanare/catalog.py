@@ -8,7 +8,7 @@ unknown keys so a typo fails loudly, and every error names the file, the field a
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -175,6 +175,34 @@ class Regla(_Model):
         return self.accion != "eliminar"
 
 
+class Excepcion(_Model):
+    """Decreto 103 de 2015 fields of a classified or reserved column or dataset (Índice de
+    Información Clasificada y Reservada). Blank fields take the defaults by kind of personal data
+    (``casanare.excepciones``); the loader refuses any field left undetermined."""
+
+    objetivo_legitimo: str | None = Field(None, min_length=10, description="Objetivo legítimo de la excepción.")
+    fundamento_constitucional_legal: str | None = Field(
+        None, min_length=5, description="Fundamento constitucional o legal (p. ej. 'Ley 1581 de 2012')."
+    )
+    fundamento_juridico: str | None = Field(
+        None, min_length=5, description="Fundamento jurídico de la excepción (p. ej. 'Ley 1712 de 2014, art. 18, lit. a')."
+    )
+    alcance: Literal["total", "parcial"] | None = Field(None, description="Excepción total o parcial.")
+    fecha_calificacion: date | None = Field(None, description="Fecha de la calificación (AAAA-MM-DD).")
+    plazo: str | None = Field(None, min_length=3, description="Plazo de la clasificación o reserva.")
+
+
+class Calificacion(_Model):
+    """Dataset-wide facts of the Índice shared by its classified columns."""
+
+    fecha_calificacion: date = Field(description="Fecha en que se calificó la información (AAAA-MM-DD).")
+    fecha_generacion: date | None = Field(
+        None, description="Fecha de generación de la información; por defecto 'fecha_emision'."
+    )
+    responsable_produccion: str | None = Field(None, min_length=3, description="Por defecto, la dependencia.")
+    responsable_informacion: str | None = Field(None, min_length=3, description="Por defecto, la dependencia.")
+
+
 class Columna(_Model):
     nombre: Annotated[str, Field(pattern=FIELD_RE, description="Nombre de campo API (minúsculas, _).")]
     titulo: str | None = Field(None, description="Nombre visible; por defecto se deriva del nombre.")
@@ -188,9 +216,12 @@ class Columna(_Model):
     nombre_publicado: Annotated[str, Field(pattern=FIELD_RE)] | None = None
     minimo: float | str | None = Field(None, description="Valor o fecha mínima esperada.")
     maximo: float | str | None = Field(None, description="Valor o fecha máxima esperada.")
+    excepcion: Excepcion | None = Field(None, description="Campos del Índice si la columna es clasificada o reservada.")
 
     @model_validator(mode="after")
     def _check_privacy(self) -> Columna:
+        if self.excepcion is not None and self.clasificacion == "publica":
+            raise ValueError(f"la columna '{self.nombre}' es pública: 'excepcion' solo aplica a clasificadas o reservadas")
         if self.clasificacion == "reservada" and self.regla.publica_algo:
             raise ValueError(
                 f"la columna '{self.nombre}' es reservada y solo admite la regla 'eliminar' "
@@ -336,11 +367,19 @@ class Dataset(_Model):
     fuente_primaria: bool
     evidencia_solicitud: list[EvidenciaSolicitud] = Field(min_length=1)
     soporte: Literal["digital", "física", "física y digital"]
+    formato: str | None = Field(
+        None, min_length=2, description="Formato en que se conserva (p. ej. 'XLSX', 'Papel'); por defecto, el de la fuente."
+    )
     frecuencia_generacion: Frecuencia
     frecuencia_actualizacion: Frecuencia
     disponible: bool
     publicada: bool
     ubicacion: Annotated[str, Field(min_length=3)]
+    # Ley 1712 de 2014 arts. 18-20: the whole dataset may be classified or reserved; its classified
+    # or reserved columns and it go to the Índice de Información Clasificada y Reservada.
+    clasificacion: Clasificacion = "publica"
+    excepcion: Excepcion | None = None
+    calificacion: Calificacion | None = None
     # Prioritization and publication.
     priorizado: bool
     licencia: Licencia = "CC BY-SA 4.0"
@@ -369,8 +408,12 @@ class Dataset(_Model):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Dataset:
+        if self.excepcion is not None and self.clasificacion == "publica":
+            raise ValueError("el conjunto es público: 'excepcion' solo aplica a conjuntos clasificados o reservados")
         if not self.priorizado:
             return self
+        if self.clasificacion != "publica":
+            raise ValueError(f"un conjunto {self.clasificacion} no se publica: no puede estar priorizado")
         for needed in ("fuente", "datos_gov_co", "casanare_gov_co"):
             if getattr(self, needed) is None:
                 raise ValueError(f"un conjunto priorizado necesita '{needed}'")
@@ -463,6 +506,8 @@ class Catalog:
 
     def __init__(self, datasets: list[Dataset]) -> None:
         self.datasets = sorted(datasets, key=lambda d: d.slug)
+        # Where ``priorizado`` and the prioritization ranking disagree (plan 10.3), filled by the loader.
+        self.avisos_priorizacion: list[str] = []
 
     @cached_property
     def _by_slug(self) -> dict[str, Dataset]:
@@ -505,6 +550,7 @@ def load_dataset(path: Path) -> Dataset:
             problems.append((_field_name(data, loc), _line_of(root, loc), _spanish(err)))
         raise CatalogError(path, problems) from None
     _check_files(path, root, dataset)
+    _check_indice(path, root, dataset)
     charts = [(("casanare_gov_co", "graficos", *loc), msg) for loc, msg in chart_problems(dataset)]
     if charts:
         raise CatalogError(path, [(_field_name(data, loc), _line_of(root, loc), msg) for loc, msg in charts])
@@ -549,6 +595,41 @@ def es_columna_municipio(column: Columna) -> bool:
     )
 
 
+def _check_indice(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:
+    """Refuse a classified or reserved entry that leaves a Decreto 103 field undetermined."""
+    from casanare.excepciones import CAMPOS_CALIFICACION, CAMPOS_EXCEPCION, missing, resolve
+
+    labels = {**CAMPOS_EXCEPCION, **CAMPOS_CALIFICACION}
+    problems: list[tuple[str, int | None, str]] = []
+    targets: list[tuple[str, tuple[Any, ...], Columna | None]] = []
+    if dataset.clasificacion != "publica":
+        targets.append(("", (), None))
+    for position, col in enumerate(dataset.columnas):
+        if col.clasificacion != "publica":
+            targets.append((f"columnas[{col.nombre}].", ("columnas", position), col))
+    for prefix, loc, col in targets:
+        quien = f"la columna '{col.nombre}'" if col is not None else "el conjunto"
+        clasificacion = col.clasificacion if col is not None else dataset.clasificacion
+        for campo in missing(resolve(dataset, col)):
+            if campo in ("fecha_calificacion", "fecha_generacion") and dataset.calificacion is None:
+                name, where = f"calificacion.{campo}", ()
+            elif campo == "fecha_generacion":
+                name, where = "calificacion.fecha_generacion", ("calificacion",)
+            else:
+                name, where = f"{prefix}excepcion.{campo}", loc
+            problems.append((name, _line_of(root, where), (
+                f"{quien} es {clasificacion}: falta '{labels[campo]}' para el Índice de Información "
+                "Clasificada y Reservada (Decreto 103 de 2015)"
+            )))
+    if problems:
+        # A missing dataset-wide date is one problem, however many columns need it.
+        unique: dict[str, tuple[str, int | None, str]] = {}
+        for problem in problems:
+            key = problem[0] if problem[0].startswith("calificacion.") else f"{problem[0]}#{len(unique)}"
+            unique.setdefault(key, problem)
+        raise CatalogError(path, list(unique.values()))
+
+
 def _check_files(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:
     if not dataset.priorizado:
         return
@@ -576,7 +657,11 @@ def load_catalog(directory: Path | None = None) -> Catalog:
                     directory / f"{d.slug}.yaml",
                     [("datos_gov_co.dataset_id", None, f"ya lo usa el conjunto '{other}'")],
                 )
-    return Catalog(datasets)
+    catalog = Catalog(datasets)
+    from casanare.priorizacion import report_on_load
+
+    catalog.avisos_priorizacion = report_on_load(catalog.datasets)
+    return catalog
 
 
 def json_schema() -> dict[str, Any]:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from casanare import settings
 from casanare.catalog import Dataset, slug_valido
-from casanare.publish.site.catalog_pages import LICENCIAS_URL, build_catalog
+from casanare.publish.site.catalog_pages import LICENCIAS_URL, build_catalog, inventory_entries
 from casanare.publish.site.downloads import (
     FORMULA_PREFIXES,
     csv_bytes,
@@ -199,7 +199,8 @@ def rebuild_catalog(transport: Transport, env: Any, *, generated: datetime) -> i
                 entry = None
             if isinstance(entry, dict) and _read_entry_ok(entry):
                 entries.append(entry)
-        files = build_catalog(env, entries, base_url=base_url, generated=generated)
+        inventario = inventory_entries({e["slug"] for e in entries})
+        files = build_catalog(env, entries, base_url=base_url, generated=generated, inventario=inventario)
         # Facet pages and feeds first, the front page last.
         for name in sorted(files, key=lambda n: n == "index.html"):
             transport.write_file(name, files[name])
