@@ -126,6 +126,15 @@ FRECUENCIA_PORTAL: dict[str, str] = {
 }
 
 
+def normalizar_encabezado(text: object) -> str:
+    """``"  Número de  Documento "`` → ``"numero de documento"`` (how headers are compared)."""
+    import unicodedata
+
+    raw = unicodedata.normalize("NFKD", str(text or ""))
+    raw = "".join(ch for ch in raw if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", " ", raw).strip()
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -238,6 +247,24 @@ class Columna(_Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_aliases(self) -> Columna:
+        seen: dict[str, str] = {}
+        for alias in self.alias:
+            key = normalizar_encabezado(alias)
+            if key in seen:
+                raise ValueError(
+                    f"la columna '{self.nombre}' repite el alias '{alias}' (igual a '{seen[key]}' sin contar "
+                    "mayúsculas, tildes ni signos)"
+                )
+            seen[key] = alias
+        return self
+
+    @property
+    def encabezados_aceptados(self) -> list[str]:
+        """Every header that maps to this column: name, title and aliases."""
+        return [self.nombre, self.nombre.replace("_", " "), self.titulo_visible, *self.alias]
+
     @property
     def publicada(self) -> bool:
         """Default deny: only public columns whose rule leaves something publishable."""
@@ -280,6 +307,18 @@ class FuenteArchivo(_Model):
     codificacion: str | None = None
     delimitador: str | None = Field(None, min_length=1, max_length=1)
     valores_nulos: list[str] = Field(default_factory=lambda: ["", "N/A", "NA", "-", "NULL", "SIN DATO"])
+    separador_decimal: Literal[",", "."] | None = Field(
+        None, description="Separador decimal de los números del archivo; None = inferirlo de cada columna completa."
+    )
+    separador_miles: Literal[".", ",", " ", ""] | None = Field(
+        None, description="Separador de miles ('' = ninguno); None = el opuesto del separador decimal."
+    )
+
+    @model_validator(mode="after")
+    def _check_separators(self) -> FuenteArchivo:
+        if self.separador_decimal and self.separador_miles == self.separador_decimal:
+            raise ValueError("'separador_decimal' y 'separador_miles' no pueden ser el mismo carácter")
+        return self
 
     @property
     def formato_efectivo(self) -> str:
@@ -423,6 +462,12 @@ class Dataset(_Model):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ValueError(f"columnas repetidas: {', '.join(duplicated)}")
+        claimed: dict[str, str] = {}
+        for col in self.columnas:
+            for header in {normalizar_encabezado(h) for h in col.alias}:
+                other = claimed.setdefault(header, col.nombre)
+                if other != col.nombre:
+                    raise ValueError(f"el alias '{header}' aparece en dos columnas: '{other}' y '{col.nombre}'")
         out_names = [c.nombre_salida for c in self.columnas if c.publicada]
         if len(out_names) != len(set(out_names)):
             raise ValueError("dos columnas publicadas tendrían el mismo nombre de salida")
