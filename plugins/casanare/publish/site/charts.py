@@ -188,7 +188,7 @@ def line_chart(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{VERDE}"/>'
                 for x, y in zip(xs, ys, strict=True) if y is not None
             )
-        ticks = sorted({round(i * (n - 1) / 5) for i in range(6)}) if n > 6 else range(n)
+        ticks = sorted({round(i * (n - 1) / 5) for i in range(6)}) if n > 12 else range(n)
         for i in ticks:
             anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
             parts.append(
