@@ -340,12 +340,25 @@ def _map(spec: ChartSpec, table: pd.DataFrame, k: int, measure_text: str, small_
 
 
 def mini_chart(mini: dict[str, Any] | None, nombre: str) -> Chart | None:
-    """The index's word-sized chart of one dataset, from the numbers kept in its state file."""
+    """The index's word-sized chart of one dataset, from the numbers kept in its state file.
+
+    Its text alternative is the chart's title and a one-line summary (the dataset's name is in
+    the same table row), so 200 of them keep the index light.
+    """
     if not mini or not mini.get("valores"):
         return None
     headers = mini.get("encabezados") or ["Grupo", "Valor"]
+    pairs = [(label, v) for label, v in zip(mini["etiquetas"], mini["valores"], strict=True) if v is not None]
+    if not pairs:
+        summary = "Sin valores que se puedan mostrar."
+    elif mini.get("barras"):
+        summary = f"El mayor es «{pairs[0][0]}» ({format_number(pairs[0][1])})."
+    else:
+        top = max(pairs, key=lambda p: p[1])
+        summary = (
+            f"Último: {format_number(pairs[-1][1])} ({pairs[-1][0]}); máximo: {format_number(top[1])} ({top[0]})."
+        )
     return charts.sparkline(
-        mini["valores"], labels=mini["etiquetas"], bars=bool(mini.get("barras")),
-        title=f"{nombre}: {mini['titulo']}", description=f"Gráfico mínimo de «{nombre}»: {mini['titulo'].lower()}.",
-        label_header=headers[0], value_header=headers[1],
+        mini["valores"], labels=mini["etiquetas"], bars=bool(mini.get("barras")), title=mini["titulo"],
+        description=f"{summary} Conjunto: {nombre}.", label_header=headers[0], value_header=headers[1],
     )
