@@ -134,6 +134,7 @@ def render_dataset_page(
     sizes: dict[str, str | None],
     history: list[dict[str, Any]],
     calidad: dict[str, Any] | None,
+    monitoreo: dict[str, Any] | None = None,
 ) -> bytes:
     """The dataset's page (Spanish, accessible, every text escaped)."""
     portal_url = (
@@ -154,6 +155,7 @@ def render_dataset_page(
         historial=history,
         calidad=calidad,
         portal_url=portal_url,
+        monitoreo=monitoreo,
     ).encode("utf-8")
 
 
@@ -279,6 +281,7 @@ def publish_site(
     Returns:
         A JSON-safe report for the run manifest.
     """
+    from casanare.publish.site.monitor_panel import monitor_panel
     from casanare.publish.site.scorecard import scorecard_view
 
     if dataset.casanare_gov_co is None:
@@ -304,6 +307,7 @@ def publish_site(
         env, dataset, version=version, published_at=published_at, rows=len(df),
         sizes={f: _size(files.get(f"datos.{f}")) for f in ("csv", "xlsx", "json")},
         history=rows_history, calidad=scorecard_view(scorecard, validation),
+        monitoreo=monitor_panel(transport, dataset),
     )
 
     try:
