@@ -97,12 +97,14 @@ def test_grace_until_first_scheduled_run():
     assert notice is not None and notice.ultima is None and notice.episodio == "sin_publicar#0"
 
 
-def test_portal_rows_updated_only_without_local_history():
-    ds = dataset()
+def test_portal_rows_updated_only_for_datasets_published_before_the_platform():
+    ds = dataset(publicada=True)  # the inventory says it was already on the portal
     epoch = int((NOW - timedelta(days=5)).timestamp())
     assert freshness(ds, [], NOW, alta=NOW, portal_rows_updated=epoch).estado == "al_dia"
     local = [run(NOW - timedelta(days=50))]
     assert freshness(ds, local, NOW, alta=LONG_AGO, portal_rows_updated=epoch).estado == "vencido"
+    # Created on the portal but never loaded: its rowsUpdatedAt is not data.
+    assert freshness(dataset(publicada=False), [], NOW, alta=NOW, portal_rows_updated=epoch).estado == "sin_publicar"
 
 
 def test_naive_dates_are_utc_and_leap_day_edges():

@@ -2,7 +2,7 @@
 
 A run that re-publishes an unchanged source does not make a dataset fresh: the date that counts
 is when the source hash last changed (``DatasetArea.history()``), or the portal's
-``rowsUpdatedAt`` when the platform has no history of its own. A dataset that has not reached its
+``rowsUpdatedAt`` for a dataset published by hand before the platform (no history of its own). A dataset that has not reached its
 first scheduled run since it entered the catalog is in its grace period: nobody is told it is late.
 """
 
@@ -119,10 +119,13 @@ def freshness(
         now: the moment of the check.
         alta: when the platform first saw the dataset in the catalog (starts the grace period).
         portal_rows_updated: the portal's ``rowsUpdatedAt`` (epoch or ISO), used only when the
-            platform has no history (a dataset published before the platform existed).
+            platform has no history and the inventory says the dataset was already published
+            (``publicada: true``, i.e. published by hand before the platform existed).
     """
     ultima_ejecucion = max((w for h in history if (w := _parse(h.get("fecha")))), default=None)
-    nuevo = last_new_data(history) or _parse(portal_rows_updated)
+    # The portal's date counts only for a dataset the inventory says was published before the
+    # platform: a dataset created on the portal but never loaded also has a rowsUpdatedAt.
+    nuevo = last_new_data(history) or (_parse(portal_rows_updated) if ds.publicada else None)
     primera = first_scheduled_run(ds.frecuencia_actualizacion, alta)
     gracia_hasta = primera + MARGEN_PRIMERA_EJECUCION if primera else None
     vigencia = ds.vigencia

@@ -56,7 +56,7 @@ def parse_access_log(lines: Iterable[str]) -> SiteCounts:
 
 def read_access_logs(path: Path) -> SiteCounts:
     """The log and its rotated siblings (``access.log.1``…), so totals survive a rotation."""
-    files = sorted(path.parent.glob(path.name + ".*")) + [path]
+    files = [*sorted(path.parent.glob(path.name + ".*")), path]
     lines: list[str] = []
     for item in files:
         if item.is_file() and not item.name.endswith(".gz"):
