@@ -89,6 +89,9 @@ def main() -> int:
             summary["segundos"] = round(seconds, 1)
             failures += summary["estado"] != "éxito"
             rows.append((slug, summary))
+        # The platform DAG after the datasets: instruments, Sello evidence and announcements see them published.
+        print("▶ airflow dags test instrumentos", flush=True)
+        run_dag(env, "instrumentos", logs)
         print("▶ Visitas de ejemplo al portal y al sitio (para que el tablero muestre uso real)…", flush=True)
         simulate_visits(env, [slug for slug, s in rows if s["estado"] == "éxito"], args.semilla)
         print(f"▶ airflow dags test {MONITOR_DAG}", flush=True)
@@ -146,6 +149,8 @@ def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
     print(f"  Sitio casanare.gov.co local: {env.web.url}/index.html  (carpeta {env.web_dir})")
     print(f"  Tablero de control (monitoreo): {env.web.url}/tablero/index.html")
     print(f"  Data Docs de calidad: {env.docs_dir}")
+    print(f"  Instrumentos de transparencia (Registro, Índice, priorización): {env.web_dir / 'transparencia'}")
+    print(f"  Evidencias del Sello y anuncios de la Fase III: {env.staging_url}/instrumentos")
     print(f"  Manifiestos y copias de las fuentes: {env.staging_url}")
     print(f"  Correos enviados ({mails}): {env.mail_dir}")
     print(f"  Registros de Airflow por conjunto: {env.root / 'logs'}")

@@ -146,15 +146,14 @@ def bar_chart(
     if not items:
         parts.append(f'<text x="{ANCHO / 2:.0f}" y="{pad + 15:.0f}" text-anchor="middle">Sin datos</text>')
     parts.append("</svg>")
-    rows = [(label, format_number(value)) for label, value in items]
-    return Chart(Markup("".join(parts)), title, description, (label_header, value_header), rows)
+    return Chart(Markup("".join(parts)), title, description, (label_header, value_header), _rows(items))
 
 
 # Lines over time ------------------------------------------------------------------------------
 
 
 def line_chart(
-    points: Sequence[tuple[str, float]],
+    points: Sequence[tuple[str, float | None]],
     *,
     title: str,
     description: str,
@@ -162,10 +161,14 @@ def line_chart(
     value_header: str,
     height: float = 240.0,
 ) -> Chart:
-    """A line through ``(period label, value)`` points in time order, y axis from zero."""
+    """A line through ``(period label, value)`` points in time order, y axis from zero.
+
+    A ``None`` value is a gap (no data, or a value that must not be shown): the line breaks there
+    and the table says "no se muestra".
+    """
     left, right, top_pad, bottom = 70.0, 16.0, 12.0, 34.0
     plot_w, plot_h = ANCHO - left - right, height - top_pad - bottom
-    top = _nice_max(max((v for _, v in points), default=0))
+    top = _nice_max(max((v for _, v in points if v is not None), default=0))
     parts = [_open("lineas", title, description, points, ANCHO, height)]
     for step in range(5):  # horizontal grid with compact labels
         value = top * step / 4
@@ -177,12 +180,14 @@ def line_chart(
         )
     n = len(points)
     xs = [left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
-    ys = [top_pad + plot_h - plot_h * max(v, 0) / top for _, v in points]
+    ys = [None if v is None else top_pad + plot_h - plot_h * max(v, 0) / top for _, v in points]
     if n:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{VERDE}" stroke-width="2.5"/>')
+        parts.extend(_polylines(xs, ys, 'stroke-width="2.5"'))
         if n <= 60:
-            parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{VERDE}"/>' for x, y in zip(xs, ys, strict=True))
+            parts.extend(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{VERDE}"/>'
+                for x, y in zip(xs, ys, strict=True) if y is not None
+            )
         ticks = sorted({round(i * (n - 1) / 5) for i in range(6)}) if n > 6 else range(n)
         for i in ticks:
             anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
@@ -193,15 +198,34 @@ def line_chart(
     else:
         parts.append(f'<text x="{ANCHO / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle">Sin datos</text>')
     parts.append("</svg>")
-    rows = [(label, format_number(value)) for label, value in points]
-    return Chart(Markup("".join(parts)), title, description, (label_header, value_header), rows)
+    return Chart(Markup("".join(parts)), title, description, (label_header, value_header), _rows(points))
+
+
+NO_SE_MUESTRA = "no se muestra"
+
+
+def _rows(points: Sequence[tuple[str, float | None]]) -> list[tuple[str, str]]:
+    return [(label, NO_SE_MUESTRA if value is None else format_number(value)) for label, value in points]
+
+
+def _polylines(xs: Sequence[float], ys: Sequence[float | None], style: str) -> list[str]:
+    """One polyline per run of consecutive points that have a value."""
+    runs: list[list[str]] = [[]]
+    for x, y in zip(xs, ys, strict=True):
+        if y is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{x:.1f},{y:.1f}")
+    return [
+        f'<polyline points="{" ".join(run)}" fill="none" stroke="{VERDE}" {style}/>' for run in runs if len(run) > 1
+    ]
 
 
 # Sparklines (catalog index, dashboards) -------------------------------------------------------
 
 
 def sparkline(
-    values: Sequence[float],
+    values: Sequence[float | None],
     *,
     title: str,
     description: str,
@@ -212,8 +236,8 @@ def sparkline(
     height: float = 28.0,
     bars: bool = False,
 ) -> Chart:
-    """A word-sized chart (a line, or bars with ``bars=True``) with no axes or labels."""
-    top = max(values, default=0) or 1.0
+    """A word-sized chart (a line, or bars with ``bars=True``) with no axes or labels; ``None`` is a gap."""
+    top = max((v for v in values if v is not None), default=0) or 1.0
     n = len(values)
     parts = [
         _open("mini", title, description, (tuple(values), tuple(labels or ())), width, height)
@@ -223,20 +247,23 @@ def sparkline(
     if bars and n:
         slot = width / n
         for i, v in enumerate(values):
-            h = max((height - 2) * max(v, 0) / top, 1.0 if v > 0 else 0.0)
+            if v is None or v <= 0:
+                continue
+            h = max((height - 2) * v / top, 1.0)
             parts.append(
                 f'<rect x="{i * slot + slot * 0.1:.1f}" y="{height - h:.1f}" width="{slot * 0.8:.1f}" '
                 f'height="{h:.1f}" fill="{VERDE}"/>'
             )
     elif n:
         xs = [width * i / (n - 1) if n > 1 else width / 2 for i in range(n)]
-        ys = [height - 2 - (height - 4) * max(v, 0) / top for v in values]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{VERDE}" stroke-width="1.5"/>')
-        parts.append(f'<circle cx="{xs[-1]:.1f}" cy="{ys[-1]:.1f}" r="2" fill="{VERDE}"/>')
+        ys = [None if v is None else height - 2 - (height - 4) * max(v, 0) / top for v in values]
+        parts.extend(_polylines(xs, ys, 'stroke-width="1.5"'))
+        last = next((i for i in range(n - 1, -1, -1) if ys[i] is not None), None)
+        if last is not None:
+            parts.append(f'<circle cx="{xs[last]:.1f}" cy="{ys[last]:.1f}" r="2" fill="{VERDE}"/>')
     parts.append("</svg>")
     names = list(labels) if labels is not None else [str(i + 1) for i in range(n)]
-    rows = [(name, format_number(v)) for name, v in zip(names, values, strict=True)]
+    rows = _rows(list(zip(names, values, strict=True)))
     return Chart(Markup("".join(parts)), title, description, (label_header, value_header), rows)
 
 
@@ -340,7 +367,7 @@ def map_chart(
         if m.codigo in values:
             rows.append((m.nombre, format_number(values[m.codigo])))
         elif m.codigo in hidden_set:
-            rows.append((m.nombre, "no se muestra (grupo pequeño)"))
+            rows.append((m.nombre, f"{NO_SE_MUESTRA} (grupo pequeño)"))
         else:
             rows.append((m.nombre, "sin datos"))
     parts.append(
