@@ -134,6 +134,7 @@ def render_dataset_page(
     sizes: dict[str, str | None],
     history: list[dict[str, Any]],
     calidad: dict[str, Any] | None,
+    monitoreo: dict[str, Any] | None = None,
     explorar: dict[str, Any] | None = None,
 ) -> bytes:
     """The dataset's page (Spanish, accessible, every text escaped)."""
@@ -155,6 +156,7 @@ def render_dataset_page(
         historial=history,
         calidad=calidad,
         portal_url=portal_url,
+        monitoreo=monitoreo,
         explorar=explorar,
     ).encode("utf-8")
 
@@ -283,6 +285,7 @@ def publish_site(
         A JSON-safe report for the run manifest.
     """
     from casanare.publish.site.explore import explore_view
+    from casanare.publish.site.monitor_panel import monitor_panel
     from casanare.publish.site.scorecard import scorecard_view
 
     if dataset.casanare_gov_co is None:
@@ -309,6 +312,7 @@ def publish_site(
         env, dataset, version=version, published_at=published_at, rows=len(df),
         sizes={f: _size(files.get(f"datos.{f}")) for f in ("csv", "xlsx", "json")},
         history=rows_history, calidad=scorecard_view(scorecard, validation), explorar=explorar,
+        monitoreo=monitor_panel(transport, dataset),
     )
 
     try:

@@ -375,3 +375,50 @@ def map_chart(
         "Contorno aproximado · puntos en las cabeceras municipales</text></svg>"
     )
     return Chart(Markup("".join(parts)), title, description, ("Municipio", value_header), rows)
+
+
+# Stacked bars (monitoring dashboard) ------------------------------------------------------------
+
+PALETA_APILADA = ("#1e6b24", "#c77700", "#b3261e", "#8c8c8c", "#0b4f8a")
+
+
+def stacked_bar_chart(
+    items: Sequence[tuple[str, Sequence[float]]],
+    *,
+    series: Sequence[str],
+    title: str,
+    description: str,
+    label_header: str,
+    colors: Sequence[str] = PALETA_APILADA,
+) -> Chart:
+    """Horizontal bars split into ``series`` (e.g. freshness states per dependencia), with a legend.
+
+    Each item is ``(label, values)`` with one value ≥ 0 per series, drawn in the given order. The
+    data table lists every series by name for each label.
+    """
+    top = _nice_max(max((sum(v) for _, v in items), default=0))
+    label_w, bar_w, row_h, pad, legend_h = 190.0, 350.0, 22.0, 8.0, 22.0
+    height = pad * 2 + legend_h + row_h * max(len(items), 1)
+    parts = [_open("apiladas", title, description, (items, tuple(series)), ANCHO, height)]
+    x = label_w
+    for name, color in zip(series, colors, strict=False):  # legend
+        parts.append(f'<rect x="{x:.0f}" y="{pad:.0f}" width="12" height="12" fill="{color}"/>'
+                     f'<text x="{x + 16:.0f}" y="{pad + 11:.0f}">{escape(name)}</text>')
+        x += 24 + 7 * len(name)
+    for i, (label, values) in enumerate(items):
+        y = pad + legend_h + i * row_h
+        parts.append(f'<text x="{label_w - 6:.0f}" y="{y + 15:.0f}" text-anchor="end">{escape(_short(label))}</text>')
+        x = label_w
+        for value, color in zip(values, colors, strict=False):
+            w = max(bar_w * value / top, 0.0) if top else 0.0
+            if w:
+                parts.append(f'<rect x="{x:.1f}" y="{y + 3:.0f}" width="{w:.1f}" height="{row_h - 6:.0f}" '
+                             f'fill="{color}"/>')
+            x += w
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + 15:.0f}" fill="{GRIS}">{escape(format_number(sum(values)))}</text>')
+    if not items:
+        parts.append(f'<text x="{ANCHO / 2:.0f}" y="{pad + legend_h + 15:.0f}" text-anchor="middle">Sin datos</text>')
+    parts.append("</svg>")
+    rows = [(label, " · ".join(f"{name}: {format_number(v)}" for name, v in zip(series, values, strict=False)))
+            for label, values in items]
+    return Chart(Markup("".join(parts)), title, description, (label_header, "Valores"), rows)
