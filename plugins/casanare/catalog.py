@@ -378,8 +378,25 @@ class DatosGovCo(_Model):
         return self.modo or ("incremental" if self.identificador_fila else "reemplazo")
 
 
+TipoGrafico = Literal["barras", "lineas", "mapa"]
+
+
+class Grafico(_Model):
+    """A chart on the dataset's web page. Without any, defaults are chosen from the column types."""
+
+    tipo: TipoGrafico = Field(description="barras (por categoría), lineas (en el tiempo) o mapa (por municipio).")
+    dimension: Annotated[str, Field(pattern=FIELD_RE, description="Columna publicada por la que se agrupa.")]
+    medida: Annotated[str, Field(pattern=FIELD_RE)] = Field(
+        "filas", description="'filas' (cuenta registros) o una columna numérica publicada (suma)."
+    )
+    titulo: Annotated[str, Field(min_length=3, max_length=120)] | None = None
+
+
 class CasanareGovCo(_Model):
     ruta: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$", description="Carpeta de la página.")]
+    graficos: list[Grafico] = Field(
+        default_factory=list, max_length=6, description="Gráficos de la página; por defecto según los tipos."
+    )
 
 
 class Dataset(_Model):
@@ -587,7 +604,48 @@ def load_dataset(path: Path) -> Dataset:
         raise CatalogError(path, problems) from None
     _check_files(path, root, dataset)
     _check_indice(path, root, dataset)
+    charts = [(("casanare_gov_co", "graficos", *loc), msg) for loc, msg in chart_problems(dataset)]
+    if charts:
+        raise CatalogError(path, [(_field_name(data, loc), _line_of(root, loc), msg) for loc, msg in charts])
     return dataset
+
+
+# Columns a chart may group by in time: dates, and dates generalized to month or year.
+_TEMPORALES = {"fecha", "fecha_hora"}
+
+
+def chart_problems(dataset: Dataset) -> list[tuple[tuple[Any, ...], str]]:
+    """Declared charts that name a column the page can't chart: ``((index, field), message)``."""
+    if dataset.casanare_gov_co is None:
+        return []
+    published = {c.nombre_salida: c for c in dataset.columnas_publicadas}
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for i, chart in enumerate(dataset.casanare_gov_co.graficos):
+        column = published.get(chart.dimension)
+        if column is None:
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una columna publicada"))
+        elif column.regla.accion in {"seudonimizar", "enmascarar", "redactar_texto"}:
+            problems.append(((i, "dimension"), f"no se agrupa por '{chart.dimension}' (columna {column.regla.accion})"))
+        elif chart.tipo == "lineas" and not (
+            column.tipo_salida in _TEMPORALES | {"entero"} or column.regla.metodo in {"mes", "anio"}
+        ):
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una fecha, un mes ni un año"))
+        elif chart.tipo == "mapa" and not es_columna_municipio(column):
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una columna de municipio"))
+        if chart.medida != "filas":
+            measure = published.get(chart.medida)
+            if measure is None or measure.tipo_salida not in {"entero", "decimal"}:
+                problems.append(((i, "medida"), f"'{chart.medida}' no es 'filas' ni una columna numérica publicada"))
+    return problems
+
+
+def es_columna_municipio(column: Columna) -> bool:
+    """A column holding the municipio (DIVIPOLA code or name)."""
+    return (
+        column.dato_personal == "municipio"
+        or column.regla.metodo == "municipio"
+        or column.nombre_salida in {"municipio", "codigo_municipio", "cod_municipio", "codigo_divipola"}
+    )
 
 
 def _check_indice(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:
