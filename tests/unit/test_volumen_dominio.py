@@ -52,6 +52,7 @@ def test_incremental_sources_compare_the_delta(pqrsd):
     assert check_volume(pqrsd, 5000, {"filas_incremento": 40}, incremento=0)["estado"] == "ok"
     with pytest.raises(CambioDeVolumen, match="El incremento trae 400 filas"):
         check_volume(pqrsd, 5000, {"filas_incremento": 40}, incremento=400)
+    assert check_volume(pqrsd, 5000, {"filas_incremento": 2}, incremento=9)["estado"] == "sin_referencia"
 
 
 def test_threshold_comes_from_the_catalog(pqrsd):

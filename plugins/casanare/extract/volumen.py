@@ -17,6 +17,8 @@ from casanare.catalog import Dataset
 from casanare.errors import CambioDeVolumen, Ubicacion
 
 PARAM_ACEPTAR = "aceptar_cambio_de_volumen"
+# A delta of 3 rows after one of 1 is +200 %: incremental deltas are compared from this size up.
+MIN_INCREMENTO_COMPARABLE = 20
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ def check_volume(
         "filas": actual, "filas_anteriores": previo, "medida": "incremento" if incremental else "tabla completa",
         "caida_maxima_pct": umbral.caida_maxima_pct, "aumento_maximo_pct": umbral.aumento_maximo_pct,
     }
-    if previo is None or not int(previo):
-        # First publication, or a previous empty delta: nothing to compare against.
+    if previo is None or not int(previo) or (incremental and int(previo) < MIN_INCREMENTO_COMPARABLE):
+        # First publication, or a previous delta too small for a percentage to mean anything.
         return {**report, "estado": "sin_referencia"}
     previo = int(previo)
     variacion = (actual - previo) / previo * 100
