@@ -190,7 +190,6 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
 
 def run_validate(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.quality.stage import resumen_manifiesto, validar
-    from casanare.quality.validation import check_critical
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
@@ -210,8 +209,32 @@ def run_validate(slug: str, run_id: str) -> dict[str, Any]:
             log.warning("Calidad de %s: %s", slug, resumen["aviso"])
             for item in resumen["advertencias"]:
                 log.warning("Advertencia de calidad (%s): %s", item["regla"] or item["tipo"], item["descripcion"])
-        check_critical(report)
+        _check_critical_with_rows(ds, area, report)
     return {"exito": report["exito"], "advertencias": len(report["advertencias"]), "data_docs": report["data_docs"]}
+
+
+def _check_critical_with_rows(ds: Dataset, area: RunArea, report: dict[str, Any]) -> None:
+    """Fail on a critical rule, naming the source rows (up to 20), the sheet's header and the valid values."""
+    from pathlib import PurePath
+
+    from casanare.errors import CalidadDeDatos
+    from casanare.quality.baseline import merged_suite
+    from casanare.quality.dominio import locate_quality_failure
+    from casanare.quality.validation import check_critical
+
+    try:
+        check_critical(report)
+    except CalidadDeDatos as exc:
+        extracted = area.stage("extraer") or {}
+        rows = area.read_parquet("filas_origen.parquet")["fila"] if area.exists("filas_origen.parquet") else None
+        archivo = _source_name(ds)
+        try:
+            locate_quality_failure(exc, area.read_parquet("anonimizado.parquet"), ds, merged_suite(ds), filas=rows,
+                                   encabezados=extracted.get("encabezados"),
+                                   archivo=PurePath(archivo).name if archivo else None, hoja=extracted.get("hoja"))
+        except Exception:  # the failure is reported either way; rows are a bonus
+            log.warning("No se pudieron ubicar las filas de la regla de calidad", exc_info=True)
+        raise
 
 
 def _skip_unchanged(ds: Dataset, area: RunArea, state: DatasetArea | None = None) -> str | None:

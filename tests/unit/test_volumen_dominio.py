@@ -110,3 +110,20 @@ def test_suppression_blanks_are_counted_apart_from_source_blanks():
     published = pd.DataFrame({"codigo_municipio": pd.Series(["85001", None, None, None], dtype="string")})
     assert blank_counts(extracted, published, ds) == {
         "codigo_municipio": {"vacios_en_la_fuente": 1, "vacios_por_proteccion": 2}}
+
+
+def test_published_data_rule_failure_names_source_rows_header_and_valid_values(pqrsd):
+    from casanare.errors import Ubicacion
+    from casanare.quality.dominio import locate_quality_failure
+
+    frame = _pqrsd_frame(5).rename(columns={})
+    frame.loc[[1, 3], "tipo"] = "Otra"
+    suite = {"expectations": [{"type": "expect_column_values_to_be_in_set", "meta": {"regla": "suite:tipo"},
+                               "kwargs": {"column": "tipo", "value_set": ["Petición", "Queja"]}}]}
+    error = CalidadDeDatos("1 regla(s) críticas…", ubicacion=Ubicacion(columna="tipo"), como_corregir="Revise.",
+                           detalles={"fallas_criticas": [{"regla": "suite:tipo", "columna": "tipo"}]})
+    locate_quality_failure(error, frame, pqrsd, suite, filas=pd.Series([2, 3, 5, 8, 9]),
+                           encabezados={"tipo": "Tipo de solicitud"}, archivo="pqrsd.csv")
+    assert error.ubicacion.filas == [3, 8] and error.ubicacion.archivo == "pqrsd.csv"
+    assert 'En el archivo es la columna "Tipo de solicitud"' in error.como_corregir
+    assert '"Petición", "Queja"' in error.como_corregir and "Otra" not in error.como_corregir

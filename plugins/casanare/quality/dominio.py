@@ -199,3 +199,58 @@ def blank_counts(extracted: pd.DataFrame, published: pd.DataFrame, dataset: Data
             counts[col.nombre_salida] = {"vacios_en_la_fuente": source,
                                          "vacios_por_proteccion": max(after - source, 0)}
     return counts
+
+
+def failing_mask(frame: pd.DataFrame, kind: str, kwargs: dict[str, Any]) -> np.ndarray | None:
+    """Rows of ``frame`` that break one column expectation, computed the way GX counts them."""
+    column = kwargs.get("column")
+    if column not in frame.columns:
+        return None
+    series = frame[column]
+    present = series.notna()
+    if kind == "expect_column_values_to_not_be_null":
+        mask = ~present
+    elif kind == "expect_column_values_to_be_unique":
+        mask = series.duplicated(keep=False) & present
+    elif kind == "expect_column_values_to_be_in_set":
+        mask = _in_set(list(kwargs.get("value_set") or []))(series) & present
+    elif kind == "expect_column_values_to_match_regex":
+        mask = _regex(kwargs["regex"])(series) & present
+    elif kind == "expect_column_values_to_be_between":
+        mask = _between(kwargs.get("min_value"), kwargs.get("max_value"))(series) & present
+    else:
+        return None
+    return np.asarray(mask, dtype=bool)
+
+
+def locate_quality_failure(
+    error: CalidadDeDatos, frame: pd.DataFrame, dataset: Dataset, suite: dict[str, Any], *,
+    filas: pd.Series | None = None, encabezados: dict[str, str] | None = None,
+    archivo: str | None = None, hoja: str | None = None,
+) -> None:
+    """Give a failed published-data rule the source rows (up to 20), the sheet's header and what is valid.
+
+    ``frame`` is the published table; its rows are the extracted rows in the same order, so
+    ``filas`` (the source row of each extracted row) names them as the clerk sees them.
+    """
+    first = ((error.detalles or {}).get("fallas_criticas") or [{}])[0]
+    exp = next((e for e in suite.get("expectations", []) if (e.get("meta") or {}).get("regla") == first.get("regla")),
+               None)
+    if exp is None:
+        return
+    mask = failing_mask(frame, exp["type"], exp.get("kwargs") or {})
+    by_output = {c.nombre_salida: c for c in dataset.columnas}
+    col = by_output.get(first.get("columna") or "")
+    rows = np.asarray(filas) if filas is not None and len(filas) == len(frame) else np.arange(1, len(frame) + 1)
+    error.ubicacion.archivo = error.ubicacion.archivo or archivo
+    error.ubicacion.hoja = error.ubicacion.hoja or hoja
+    if mask is not None and mask.any():
+        error.ubicacion.filas = [int(r) for r in rows[mask][:MAX_FILAS]]
+    if col is not None:
+        header = (encabezados or {}).get(col.nombre)
+        if header and header != col.nombre_salida:
+            error.como_corregir = f'En el archivo es la columna "{header}". ' + error.como_corregir
+        if exp["type"] == "expect_column_values_to_be_in_set":
+            error.como_corregir += f" Valores válidos: {_listed(list(exp['kwargs'].get('value_set') or []), col)}."
+        elif exp["type"] == "expect_column_values_to_match_regex" and not col.dato_personal:
+            error.como_corregir += f" Formato esperado (expresión regular): {exp['kwargs']['regex']}."
