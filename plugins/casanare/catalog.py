@@ -459,16 +459,46 @@ class Catalog:
         return [d for d in self.datasets if d.priorizado]
 
 
+# libyaml when available (pure-Python PyYAML is ~15× slower: 200 entries took seconds to parse).
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# path -> (mtime_ns, size, Dataset): the dag-processor re-parses the DAG files continuously, and
+# a YAML that didn't change needs neither parsing nor validating again.
+_CACHE: dict[Path, tuple[int, int, Dataset]] = {}
+
+
 def load_dataset(path: Path) -> Dataset:
-    """Load and validate one catalog YAML.
+    """Load and validate one catalog YAML (cached per file modification time and size).
+
+    The returned model is shared between callers: derive variants with ``model_copy``.
 
     Raises:
         CatalogError: naming the file, the field path and the YAML line of each problem.
     """
-    text = path.read_text(encoding="utf-8")
+    path = Path(path).resolve()
+    stat = path.stat()
+    cached = _CACHE.get(path)
+    if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+        dataset = cached[2]
+    else:
+        text = path.read_text(encoding="utf-8")
+        dataset = _parse_dataset(path, text)
+        _CACHE[path] = (stat.st_mtime_ns, stat.st_size, dataset)
+    # Suites and queries are separate files: checked on every load (two stat calls).
+    _check_files(path, dataset)
+    return dataset
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree, only needed to give line numbers in error messages."""
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+
+
+def _parse_dataset(path: Path, text: str) -> Dataset:
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -477,32 +507,33 @@ def load_dataset(path: Path) -> Dataset:
         raise CatalogError(path, [("(archivo)", 1, "se esperaba un mapa de campos")])
     if data.get("slug") != path.stem:
         raise CatalogError(
-            path, [("slug", _line_of(root, ("slug",)), f"debe ser igual al nombre del archivo ('{path.stem}')")]
+            path, [("slug", _line_of(_compose(text), ("slug",)), f"debe ser igual al nombre del archivo ('{path.stem}')")]
         )
     try:
-        dataset = Dataset.model_validate(data)
+        return Dataset.model_validate(data)
     except ValidationError as exc:
+        root = _compose(text)
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
             problems.append((_field_name(data, loc), _line_of(root, loc), _spanish(err)))
         raise CatalogError(path, problems) from None
-    _check_files(path, root, dataset)
-    return dataset
 
 
-def _check_files(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:
+def _check_files(path: Path, dataset: Dataset) -> None:
+    missing: list[tuple[str, str, str]] = []
     if not dataset.priorizado:
         return
-    problems = []
     suite = dataset.ruta_suite()
     if not suite.is_file():
-        problems.append(("calidad.suite", _line_of(root, ("calidad",)), f"no existe la suite {suite.name}"))
+        missing.append(("calidad.suite", "calidad", f"no existe la suite {suite.name}"))
     sql = dataset.ruta_sql()
     if sql is not None and not sql.is_file():
-        problems.append(("fuente.consulta", _line_of(root, ("fuente",)), f"no existe la consulta {sql.name}"))
-    if problems:
-        raise CatalogError(path, problems)
+        missing.append(("fuente.consulta", "fuente", f"no existe la consulta {sql.name}"))
+    if missing:
+        # Line numbers need the node tree: composed only now, on the error path.
+        root = _compose(path.read_text(encoding="utf-8"))
+        raise CatalogError(path, [(campo, _line_of(root, (key,)), msg) for campo, key, msg in missing])
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:
