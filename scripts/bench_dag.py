@@ -25,6 +25,7 @@ What it measures, all side by side on the same machine so that the *ratios* are 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -77,10 +78,8 @@ def _tree_rss(proc: Any) -> int:
     except psutil.Error:
         return 0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 

@@ -175,6 +175,13 @@ class Regla(_Model):
         return self.accion != "eliminar"
 
 
+class UmbralColumna(_Model):
+    """A column's own weak-signal threshold for the final personal-data scan, with its reason."""
+
+    umbral: float = Field(gt=0, le=1, description="Proporción de valores con señales débiles que bloquea la columna.")
+    motivo: str = Field(min_length=20, description="Por qué esta columna tolera más señales débiles (va al manifiesto).")
+
+
 class Columna(_Model):
     nombre: Annotated[str, Field(pattern=FIELD_RE, description="Nombre de campo API (minúsculas, _).")]
     titulo: str | None = Field(None, description="Nombre visible; por defecto se deriva del nombre.")
@@ -188,6 +195,9 @@ class Columna(_Model):
     nombre_publicado: Annotated[str, Field(pattern=FIELD_RE)] | None = None
     minimo: float | str | None = Field(None, description="Valor o fecha mínima esperada.")
     maximo: float | str | None = Field(None, description="Valor o fecha máxima esperada.")
+    umbral_datos_personales: UmbralColumna | None = Field(
+        None, description="Umbral propio de señales débiles en la revisión final de datos personales, con su motivo."
+    )
 
     @model_validator(mode="after")
     def _check_privacy(self) -> Columna:
@@ -498,7 +508,7 @@ def _compose(text: str) -> yaml.Node | None:
 
 def _parse_dataset(path: Path, text: str) -> Dataset:
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
