@@ -222,8 +222,10 @@ def _write_csv(table: pa.Table, out: IO[bytes], tipos: Mapping[str, str]) -> Non
         cells: list[pa.Array | str] = []
         for i, kind in enumerate(kinds):
             col = batch.column(i)
-            text = _csv_quote(_neutralized(col)) if kind == "text" else _scalar_text(col, kind)
-            cells += [pc.fill_null(text, ""), ","]
+            text = pc.fill_null(_csv_quote(_neutralized(col)) if kind == "text" else _scalar_text(col, kind), "")
+            if len(kinds) == 1:  # csv.writer quotes a lone empty field so the row isn't blank
+                text = pc.if_else(pc.equal(text, ""), '""', text)
+            cells += [text, ","]
         cells[-1] = "\r\n"
         _write_rows(out, _join(cells))
 
