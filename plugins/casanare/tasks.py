@@ -195,7 +195,8 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
         try:
             report = publish_site(frame, ds, transport, version=version, published_at=now,
                                   history=state.history(), scorecard=latest_scorecard(settings.staging_url(), slug),
-                                  validation=area.stage("validar"))
+                                  validation=area.stage("validar"),
+                                  sin_cambios=bool((area.stage("extraer") or {}).get("sin_cambios")))
         finally:
             transport.close()
         area.record_stage("publicar_casanare_gov_co", {"estado": "ok", **report})

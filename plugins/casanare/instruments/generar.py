@@ -163,3 +163,48 @@ def actualizar_transparencia(catalog: Catalog, staging_url: str, transport: Tran
     report["publicados"] = sorted(s for s, e in estados.items() if e.publicada)
     report["avisos_priorizacion"] = list(catalog.avisos_priorizacion)
     return report
+
+
+CARPETA_STAGING = "_instrumentos"  # not a valid slug: never mistaken for a dataset's folder
+MARCA_ANUNCIO = "estado/anuncio.json"
+
+
+def instrumentos_storage(staging_url: str):
+    from casanare.staging import Storage
+
+    return Storage(f"{staging_url.rstrip('/')}/{CARPETA_STAGING}")
+
+
+def anunciar(catalog: Catalog, staging_url: str, *, ahora: datetime) -> list[dict[str, Any]]:
+    """Write Fase III texts for every dataset that is new or whose data changed since the last one."""
+    from dataclasses import replace
+
+    from casanare.instruments.anuncios import escribir, novedad
+    from casanare.staging import DatasetArea
+
+    storage = instrumentos_storage(staging_url)
+    written = []
+    for ds in catalog.priorizados:
+        area = DatasetArea(staging_url, ds.slug)
+        nov = novedad(area.history(), area.read_json(MARCA_ANUNCIO))
+        url = website_page_url(ds) or portal_page_url(ds)
+        if nov is None or url is None:
+            continue
+        written.append(escribir(storage, ds, replace(nov, slug=ds.slug), url))
+        area.write_json(MARCA_ANUNCIO, {"ejecucion": nov.ejecucion, "sha256": nov.sha256,
+                                        "anunciado": ahora.isoformat(timespec="seconds")})
+    return written
+
+
+def resumen_comunicaciones(staging_url: str, desde: datetime, hasta: datetime, *, sender: str, to: list[str],
+                           cc: list[str]):
+    """The weekly e-mail to the communications team, or None when nothing was announced."""
+    from casanare.instruments.anuncios import de_la_semana
+    from casanare.notify import SUBJECT_PREFIX, compose
+
+    items = de_la_semana(instrumentos_storage(staging_url), desde, hasta)
+    if not items:
+        return None
+    subject = f"{SUBJECT_PREFIX} Anuncios de datos abiertos listos para publicar ({len(items)})"
+    return compose(subject, sender, to, cc, "anuncios", asunto=subject, anuncios=items,
+                   desde=desde.strftime("%Y-%m-%d"), hasta=hasta.strftime("%Y-%m-%d"), equipo=", ".join(cc) or sender)
