@@ -128,11 +128,18 @@ def run_validate(slug: str, run_id: str) -> dict[str, Any]:
     ds = dataset(slug)
     area, state = areas(slug, run_id)
     with stage(area, "validar"):
+        from casanare.quality.perfil import filas_duplicadas
+
+        # Source duplicates, so the scorecard can tell them from those the anonymization created.
+        source = area.read_parquet("extraido.parquet")
+        duplicados_origen = filas_duplicadas(source)
+        del source
         frame = area.read_parquet("anonimizado.parquet")
         docs = settings.data_docs_dir() / ds.slug
         report = validar(
             frame, ds, run_name=area.url.rsplit("/", 1)[-1], docs_dir=docs,
             privacidad=area.stage("anonimizar"), extraccion=area.stage("extraer"), historial=state.history(),
+            duplicados_origen=duplicados_origen,
         )
         del frame
         # Recorded before failing, so a stopped run keeps its Data Docs link and scorecard.
