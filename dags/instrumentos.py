@@ -70,6 +70,20 @@ with DAG(
         return {"filas": report["filas"], "publicados": len(report["publicados"]),
                 "avisos_priorizacion": report["avisos_priorizacion"]}
 
+    @task(task_id="evidencias_sello", doc_md="Evidencias del Sello de Excelencia por conjunto publicado (.xlsx).")
+    def evidencias_sello() -> dict[str, Any]:
+        from casanare import settings
+        from casanare.catalog import load_catalog
+        from casanare.connections import website_transport
+        from casanare.instruments.generar import evidencias_sello as generar
+
+        transport = website_transport()
+        try:
+            written = generar(load_catalog(), settings.staging_url(), transport)
+        finally:
+            transport.close()
+        return {"evidencias": [f"{w['conjunto']}: {w['resultado']}" for w in written]}
+
     @task(task_id="anuncios", doc_md="Textos de la Fase III para los conjuntos nuevos o con datos que cambiaron.")
     def anuncios(**context: Any) -> dict[str, Any]:
         from casanare import settings
@@ -99,4 +113,4 @@ with DAG(
                                   to=settings.communications_emails(), cc=settings.platform_team_emails()))
         return {"enviado": True}
 
-    transparencia() >> anuncios() >> resumen_comunicaciones()
+    transparencia() >> evidencias_sello() >> anuncios() >> resumen_comunicaciones()

@@ -27,6 +27,8 @@ def test_type_mix_of_integers_written_as_decimals():
     clean = pf.perfil_columna(pd.Series([1, 2, 3], dtype="Int64", name="anio"), "entero")
     assert clean["mezcla_tipos"] == {} and clean["valores_fuera_de_tipo"] == 0
     assert pf.perfil_columna(pd.Series(["a", "1"], name="t"), "texto")["valores_fuera_de_tipo"] == 0
+    money = pf.perfil_columna(pd.Series([1500.0, 2000.5, 3.0], name="pagos"), "decimal")
+    assert money["mezcla_tipos"] == {} and money["valores_fuera_de_tipo"] == 0
 
 
 def test_constant_and_near_constant_columns():

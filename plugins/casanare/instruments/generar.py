@@ -208,3 +208,31 @@ def resumen_comunicaciones(staging_url: str, desde: datetime, hasta: datetime, *
     subject = f"{SUBJECT_PREFIX} Anuncios de datos abiertos listos para publicar ({len(items)})"
     return compose(subject, sender, to, cc, "anuncios", asunto=subject, anuncios=items,
                    desde=desde.strftime("%Y-%m-%d"), hasta=hasta.strftime("%Y-%m-%d"), equipo=", ".join(cc) or sender)
+
+
+def evidencias_sello(catalog: Catalog, staging_url: str, transport: Transport) -> list[dict[str, Any]]:
+    """One Sello evidence workbook per published dataset, in ``_instrumentos/sello/<slug>.xlsx``."""
+    from casanare.instruments.archivos import verificar_archivos
+    from casanare.instruments.sello import filas_sello, nivel_alcanzado, workbook
+    from casanare.quality.scorecard import latest_scorecard
+    from casanare.staging import DatasetArea, RunArea
+
+    storage = instrumentos_storage(staging_url)
+    estados = estados_catalogo(catalog, staging_url, transport)
+    written = []
+    for ds in catalog.datasets:
+        estado = estados[ds.slug]
+        if not estado.publicada:
+            continue
+        historial = DatasetArea(staging_url, ds.slug).history()
+        last = historial[-1] if historial else {}
+        manifest = RunArea(staging_url, ds.slug, last["ejecucion"]).read_json("manifest.json") if last.get("ejecucion") else None
+        ruta = ds.casanare_gov_co.ruta if ds.casanare_gov_co else None
+        filas_sitio = (_site_state(transport, ruta) or {}).get("filas")
+        archivos = verificar_archivos(ds, transport, filas_sitio if isinstance(filas_sitio, int) else None)
+        storage.write_json(f"archivos/{ds.slug}.json", archivos)
+        rows = filas_sello(ds, estado, latest_scorecard(staging_url, ds.slug), manifest, historial, archivos)
+        url = storage.write_bytes(f"sello/{ds.slug}.xlsx", workbook(ds, rows))
+        written.append({"conjunto": ds.slug, "archivo": url, "resultado": nivel_alcanzado(rows),
+                        "verificaciones_archivos": f"{sum(a['resultado'] == 'cumple' for a in archivos)}/{len(archivos)}"})
+    return written

@@ -68,7 +68,7 @@ def _clases(serie: pd.Series) -> dict[str, int]:
 
 ESPERADAS = {
     "entero": {"entero"},
-    "decimal": {"decimal", "entero"},
+    "decimal": {"decimal"},
     "fecha": {"fecha"},
     "fecha_hora": {"fecha"},
     "booleano": {"booleano"},
@@ -99,6 +99,9 @@ def perfil_columna(serie: pd.Series, tipo_declarado: str | None) -> dict[str, An
     faltantes = filas - len(no_nulos)
     distintos = int(no_nulos.nunique())
     clases = _clases(serie)
+    if tipo_declarado == "decimal":  # 21, 21.0 and 21.5 are all decimals: no mix to report
+        numericas = sum(clases.pop(k, 0) for k in ("entero", "entero escrito como decimal", "decimal"))
+        clases = {**({"decimal": numericas} if numericas else {}), **clases}
     inferido = max(clases, key=clases.get) if clases else "vacía"
     if inferido == "entero escrito como decimal":
         inferido = "entero"
