@@ -14,7 +14,12 @@ from typing import Any
 from casanare.catalog import Catalog
 from casanare.dag_docs import portal_page_url, website_page_url
 from casanare.instruments.estado import EstadoPublicacion, estado_publicacion
-from casanare.instruments.indice import COLUMNAS_INDICE, indice_clasificada
+from casanare.instruments.indice import (
+    COLUMNAS_INDICE,
+    COLUMNAS_POR_LEY,
+    indice_clasificada,
+    publicos_por_ley,
+)
 from casanare.instruments.matriz import COLUMNAS_CRITERIOS, COLUMNAS_MATRIZ, filas_criterios, matriz
 from casanare.instruments.paginas import CARPETA, Instrumento, environment, render_instrumento, render_portada
 from casanare.instruments.registro import COLUMNAS_REGISTRO, registro_activos
@@ -52,6 +57,7 @@ def instrumentos_transparencia(catalog: Catalog, estados: dict[str, EstadoPublic
     """The Registro de Activos and the Índice as page + download definitions."""
     registro = registro_activos(catalog, estados)
     indice = indice_clasificada(catalog)
+    por_ley = publicos_por_ley(catalog)
     publicados = sum(1 for e in estados.values() if e.publicada)
     return [
         Instrumento(
@@ -78,7 +84,10 @@ def instrumentos_transparencia(catalog: Catalog, estados: dict[str, EstadoPublic
                 "Las columnas clasificadas nunca se publican: los conjuntos de datos abiertos se publican sin "
                 "ellas (excepción parcial).",
             ],
-            hojas=[Hoja("Índice", COLUMNAS_INDICE, indice)],
+            hojas=[Hoja("Índice", COLUMNAS_INDICE, indice),
+                   Hoja("Datos personales públicos por ley", COLUMNAS_POR_LEY, por_ley)],
+            extra={"por_ley": por_ley, "columnas_por_ley": COLUMNAS_POR_LEY},
+            plantilla="transparencia/indice.html",
         ),
     ]
 
@@ -135,14 +144,17 @@ def publicar_transparencia(
     }
 
 
-def solicitudes_registradas(staging_url: str) -> dict[str, int]:
-    """Requests to open data recorded per dataset (Fase IV requests registry), when it exists."""
+def solicitudes_registradas(slugs: set[str]) -> dict[str, int]:
+    """Requests to open data recorded per dataset (Fase IV registry ``include/registros/solicitudes.yaml``)."""
     try:
-        from casanare.monitor import solicitudes as registro  # type: ignore[import-not-found]
-    except ImportError:
+        from casanare.monitor.registries import load_registries
+    except ImportError:  # the monitoring package is not installed in this deployment
         return {}
-    contar = getattr(registro, "conteo_por_conjunto", None)
-    return dict(contar(staging_url)) if callable(contar) else {}
+    counts: dict[str, int] = {}
+    for solicitud in load_registries(slugs=slugs).solicitudes:
+        if solicitud.conjunto:
+            counts[solicitud.conjunto] = counts.get(solicitud.conjunto, 0) + 1
+    return counts
 
 
 def actualizar_transparencia(catalog: Catalog, staging_url: str, transport: Transport, *, ahora: datetime) -> dict[str, Any]:
@@ -156,7 +168,7 @@ def actualizar_transparencia(catalog: Catalog, staging_url: str, transport: Tran
     instrumentos = [
         *instrumentos_transparencia(catalog, estados),
         instrumento_priorizacion(catalog, load_criterios(), estados, scorecards, ahora=ahora,
-                                 solicitudes=solicitudes_registradas(staging_url)),
+                                 solicitudes=solicitudes_registradas({d.slug for d in catalog.datasets})),
     ]
     report = publicar_transparencia(instrumentos, transport, generado=ahora)
     report["conjuntos_en_indice"] = rebuild_catalog(transport, environment(), generated=ahora)
