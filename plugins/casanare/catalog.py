@@ -126,6 +126,15 @@ FRECUENCIA_PORTAL: dict[str, str] = {
 }
 
 
+def normalizar_encabezado(text: object) -> str:
+    """``"  Número de  Documento "`` → ``"numero de documento"`` (how headers are compared)."""
+    import unicodedata
+
+    raw = unicodedata.normalize("NFKD", str(text or ""))
+    raw = "".join(ch for ch in raw if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", " ", raw).strip()
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -238,6 +247,24 @@ class Columna(_Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_aliases(self) -> Columna:
+        seen: dict[str, str] = {}
+        for alias in self.alias:
+            key = normalizar_encabezado(alias)
+            if key in seen:
+                raise ValueError(
+                    f"la columna '{self.nombre}' repite el alias '{alias}' (igual a '{seen[key]}' sin contar "
+                    "mayúsculas, tildes ni signos)"
+                )
+            seen[key] = alias
+        return self
+
+    @property
+    def encabezados_aceptados(self) -> list[str]:
+        """Every header that maps to this column: name, title and aliases."""
+        return [self.nombre, self.nombre.replace("_", " "), self.titulo_visible, *self.alias]
+
     @property
     def publicada(self) -> bool:
         """Default deny: only public columns whose rule leaves something publishable."""
@@ -280,6 +307,18 @@ class FuenteArchivo(_Model):
     codificacion: str | None = None
     delimitador: str | None = Field(None, min_length=1, max_length=1)
     valores_nulos: list[str] = Field(default_factory=lambda: ["", "N/A", "NA", "-", "NULL", "SIN DATO"])
+    separador_decimal: Literal[",", "."] | None = Field(
+        None, description="Separador decimal de los números del archivo; None = inferirlo de cada columna completa."
+    )
+    separador_miles: Literal[".", ",", " ", ""] | None = Field(
+        None, description="Separador de miles ('' = ninguno); None = el opuesto del separador decimal."
+    )
+
+    @model_validator(mode="after")
+    def _check_separators(self) -> FuenteArchivo:
+        if self.separador_decimal and self.separador_miles == self.separador_decimal:
+            raise ValueError("'separador_decimal' y 'separador_miles' no pueden ser el mismo carácter")
+        return self
 
     @property
     def formato_efectivo(self) -> str:
@@ -331,8 +370,25 @@ class DatosGovCo(_Model):
         return self.modo or ("incremental" if self.identificador_fila else "reemplazo")
 
 
+TipoGrafico = Literal["barras", "lineas", "mapa"]
+
+
+class Grafico(_Model):
+    """A chart on the dataset's web page. Without any, defaults are chosen from the column types."""
+
+    tipo: TipoGrafico = Field(description="barras (por categoría), lineas (en el tiempo) o mapa (por municipio).")
+    dimension: Annotated[str, Field(pattern=FIELD_RE, description="Columna publicada por la que se agrupa.")]
+    medida: Annotated[str, Field(pattern=FIELD_RE)] = Field(
+        "filas", description="'filas' (cuenta registros) o una columna numérica publicada (suma)."
+    )
+    titulo: Annotated[str, Field(min_length=3, max_length=120)] | None = None
+
+
 class CasanareGovCo(_Model):
     ruta: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$", description="Carpeta de la página.")]
+    graficos: list[Grafico] = Field(
+        default_factory=list, max_length=6, description="Gráficos de la página; por defecto según los tipos."
+    )
 
 
 class Dataset(_Model):
@@ -406,6 +462,12 @@ class Dataset(_Model):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ValueError(f"columnas repetidas: {', '.join(duplicated)}")
+        claimed: dict[str, str] = {}
+        for col in self.columnas:
+            for header in {normalizar_encabezado(h) for h in col.alias}:
+                other = claimed.setdefault(header, col.nombre)
+                if other != col.nombre:
+                    raise ValueError(f"el alias '{header}' aparece en dos columnas: '{other}' y '{col.nombre}'")
         out_names = [c.nombre_salida for c in self.columnas if c.publicada]
         if len(out_names) != len(set(out_names)):
             raise ValueError("dos columnas publicadas tendrían el mismo nombre de salida")
@@ -534,7 +596,48 @@ def load_dataset(path: Path) -> Dataset:
         raise CatalogError(path, problems) from None
     _check_files(path, root, dataset)
     _check_indice(path, root, dataset)
+    charts = [(("casanare_gov_co", "graficos", *loc), msg) for loc, msg in chart_problems(dataset)]
+    if charts:
+        raise CatalogError(path, [(_field_name(data, loc), _line_of(root, loc), msg) for loc, msg in charts])
     return dataset
+
+
+# Columns a chart may group by in time: dates, and dates generalized to month or year.
+_TEMPORALES = {"fecha", "fecha_hora"}
+
+
+def chart_problems(dataset: Dataset) -> list[tuple[tuple[Any, ...], str]]:
+    """Declared charts that name a column the page can't chart: ``((index, field), message)``."""
+    if dataset.casanare_gov_co is None:
+        return []
+    published = {c.nombre_salida: c for c in dataset.columnas_publicadas}
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for i, chart in enumerate(dataset.casanare_gov_co.graficos):
+        column = published.get(chart.dimension)
+        if column is None:
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una columna publicada"))
+        elif column.regla.accion in {"seudonimizar", "enmascarar", "redactar_texto"}:
+            problems.append(((i, "dimension"), f"no se agrupa por '{chart.dimension}' (columna {column.regla.accion})"))
+        elif chart.tipo == "lineas" and not (
+            column.tipo_salida in _TEMPORALES | {"entero"} or column.regla.metodo in {"mes", "anio"}
+        ):
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una fecha, un mes ni un año"))
+        elif chart.tipo == "mapa" and not es_columna_municipio(column):
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una columna de municipio"))
+        if chart.medida != "filas":
+            measure = published.get(chart.medida)
+            if measure is None or measure.tipo_salida not in {"entero", "decimal"}:
+                problems.append(((i, "medida"), f"'{chart.medida}' no es 'filas' ni una columna numérica publicada"))
+    return problems
+
+
+def es_columna_municipio(column: Columna) -> bool:
+    """A column holding the municipio (DIVIPOLA code or name)."""
+    return (
+        column.dato_personal == "municipio"
+        or column.regla.metodo == "municipio"
+        or column.nombre_salida in {"municipio", "codigo_municipio", "cod_municipio", "codigo_divipola"}
+    )
 
 
 def _check_indice(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from casanare.publish.site.dataset_charts import mini_chart
 from casanare.publish.site.paths import facet_slug
 from casanare.publish.site.schedule import FRECUENCIA_TEXTO
 
@@ -94,11 +95,13 @@ def build_catalog(
     """Every site-wide file, keyed by its path relative to the site root."""
     entries = sorted(entries, key=lambda e: (e["nombre"].casefold(), e["slug"]))
     facet_map = facets(entries)
+    # Each dataset's small chart is drawn once and reused by the index and every facet page.
+    minis = {e["slug"]: mini_chart(e.get("mini"), e["nombre"]) for e in entries}
     files: dict[str, bytes] = {}
     index = env.get_template("indice.html")
     files["index.html"] = index.render(
         conjuntos=entries, facetas=facet_map, nombres_facetas=FACETAS, filtro=None, raiz="",
-        facet_value=facet_value, inventario=inventario or [],
+        facet_value=facet_value, inventario=inventario or [], mini=minis,
     ).encode("utf-8")
     for facet, values in facet_map.items():
         for item in values:
@@ -106,7 +109,7 @@ def build_catalog(
             files[item["archivo"]] = index.render(
                 conjuntos=selected, facetas=facet_map, nombres_facetas=FACETAS, raiz="../../",
                 filtro={"faceta": facet, "nombre": FACETAS[facet], "valor": item["valor"]},
-                facet_value=facet_value,
+                facet_value=facet_value, mini=minis,
             ).encode("utf-8")
     files["data.json"] = data_json(entries, base_url=base_url)
     feed = atom_feed(env, entries, base_url=base_url, generated=generated)

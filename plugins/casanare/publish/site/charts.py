@@ -146,15 +146,14 @@ def bar_chart(
     if not items:
         parts.append(f'<text x="{ANCHO / 2:.0f}" y="{pad + 15:.0f}" text-anchor="middle">Sin datos</text>')
     parts.append("</svg>")
-    rows = [(label, format_number(value)) for label, value in items]
-    return Chart(Markup("".join(parts)), title, description, (label_header, value_header), rows)
+    return Chart(Markup("".join(parts)), title, description, (label_header, value_header), _rows(items))
 
 
 # Lines over time ------------------------------------------------------------------------------
 
 
 def line_chart(
-    points: Sequence[tuple[str, float]],
+    points: Sequence[tuple[str, float | None]],
     *,
     title: str,
     description: str,
@@ -162,10 +161,14 @@ def line_chart(
     value_header: str,
     height: float = 240.0,
 ) -> Chart:
-    """A line through ``(period label, value)`` points in time order, y axis from zero."""
+    """A line through ``(period label, value)`` points in time order, y axis from zero.
+
+    A ``None`` value is a gap (no data, or a value that must not be shown): the line breaks there
+    and the table says "no se muestra".
+    """
     left, right, top_pad, bottom = 70.0, 16.0, 12.0, 34.0
     plot_w, plot_h = ANCHO - left - right, height - top_pad - bottom
-    top = _nice_max(max((v for _, v in points), default=0))
+    top = _nice_max(max((v for _, v in points if v is not None), default=0))
     parts = [_open("lineas", title, description, points, ANCHO, height)]
     for step in range(5):  # horizontal grid with compact labels
         value = top * step / 4
@@ -177,13 +180,15 @@ def line_chart(
         )
     n = len(points)
     xs = [left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
-    ys = [top_pad + plot_h - plot_h * max(v, 0) / top for _, v in points]
+    ys = [None if v is None else top_pad + plot_h - plot_h * max(v, 0) / top for _, v in points]
     if n:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{VERDE}" stroke-width="2.5"/>')
+        parts.extend(_polylines(xs, ys, 'stroke-width="2.5"'))
         if n <= 60:
-            parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{VERDE}"/>' for x, y in zip(xs, ys, strict=True))
-        ticks = sorted({round(i * (n - 1) / 5) for i in range(6)}) if n > 6 else range(n)
+            parts.extend(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{VERDE}"/>'
+                for x, y in zip(xs, ys, strict=True) if y is not None
+            )
+        ticks = sorted({round(i * (n - 1) / 5) for i in range(6)}) if n > 12 else range(n)
         for i in ticks:
             anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
             parts.append(
@@ -193,15 +198,34 @@ def line_chart(
     else:
         parts.append(f'<text x="{ANCHO / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle">Sin datos</text>')
     parts.append("</svg>")
-    rows = [(label, format_number(value)) for label, value in points]
-    return Chart(Markup("".join(parts)), title, description, (label_header, value_header), rows)
+    return Chart(Markup("".join(parts)), title, description, (label_header, value_header), _rows(points))
+
+
+NO_SE_MUESTRA = "no se muestra"
+
+
+def _rows(points: Sequence[tuple[str, float | None]]) -> list[tuple[str, str]]:
+    return [(label, NO_SE_MUESTRA if value is None else format_number(value)) for label, value in points]
+
+
+def _polylines(xs: Sequence[float], ys: Sequence[float | None], style: str, digits: int = 1) -> list[str]:
+    """One polyline per run of consecutive points that have a value."""
+    runs: list[list[str]] = [[]]
+    for x, y in zip(xs, ys, strict=True):
+        if y is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{x:.{digits}f},{y:.{digits}f}")
+    return [
+        f'<polyline points="{" ".join(run)}" fill="none" stroke="{VERDE}" {style}/>' for run in runs if len(run) > 1
+    ]
 
 
 # Sparklines (catalog index, dashboards) -------------------------------------------------------
 
 
 def sparkline(
-    values: Sequence[float],
+    values: Sequence[float | None],
     *,
     title: str,
     description: str,
@@ -212,31 +236,34 @@ def sparkline(
     height: float = 28.0,
     bars: bool = False,
 ) -> Chart:
-    """A word-sized chart (a line, or bars with ``bars=True``) with no axes or labels."""
-    top = max(values, default=0) or 1.0
+    """A word-sized chart (a line, or bars with ``bars=True``) with no axes or labels; ``None`` is a gap."""
+    top = max((v for v in values if v is not None), default=0) or 1.0
     n = len(values)
     parts = [
         _open("mini", title, description, (tuple(values), tuple(labels or ())), width, height)
-        .replace('font-size="12"', 'font-size="10"')
+        .replace(f' {FONT} font-size="12"', "")  # no text inside
         .replace(f'style="max-width:{width:.0f}px"', f'style="max-width:{width:.0f}px" height="{height:.0f}"')
     ]
     if bars and n:
         slot = width / n
         for i, v in enumerate(values):
-            h = max((height - 2) * max(v, 0) / top, 1.0 if v > 0 else 0.0)
+            if v is None or v <= 0:
+                continue
+            h = max((height - 2) * v / top, 1.0)
             parts.append(
                 f'<rect x="{i * slot + slot * 0.1:.1f}" y="{height - h:.1f}" width="{slot * 0.8:.1f}" '
                 f'height="{h:.1f}" fill="{VERDE}"/>'
             )
     elif n:
         xs = [width * i / (n - 1) if n > 1 else width / 2 for i in range(n)]
-        ys = [height - 2 - (height - 4) * max(v, 0) / top for v in values]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{VERDE}" stroke-width="1.5"/>')
-        parts.append(f'<circle cx="{xs[-1]:.1f}" cy="{ys[-1]:.1f}" r="2" fill="{VERDE}"/>')
+        ys = [None if v is None else height - 2 - (height - 4) * max(v, 0) / top for v in values]
+        parts.extend(_polylines(xs, ys, 'stroke-width="1.5"', digits=0))  # a pixel is enough at this size
+        last = next((i for i in range(n - 1, -1, -1) if ys[i] is not None), None)
+        if last is not None:
+            parts.append(f'<circle cx="{xs[last]:.1f}" cy="{ys[last]:.1f}" r="2" fill="{VERDE}"/>')
     parts.append("</svg>")
     names = list(labels) if labels is not None else [str(i + 1) for i in range(n)]
-    rows = [(name, format_number(v)) for name, v in zip(names, values, strict=True)]
+    rows = _rows(list(zip(names, values, strict=True)))
     return Chart(Markup("".join(parts)), title, description, (label_header, value_header), rows)
 
 
@@ -340,7 +367,7 @@ def map_chart(
         if m.codigo in values:
             rows.append((m.nombre, format_number(values[m.codigo])))
         elif m.codigo in hidden_set:
-            rows.append((m.nombre, "no se muestra (grupo pequeño)"))
+            rows.append((m.nombre, f"{NO_SE_MUESTRA} (grupo pequeño)"))
         else:
             rows.append((m.nombre, "sin datos"))
     parts.append(
@@ -348,3 +375,50 @@ def map_chart(
         "Contorno aproximado · puntos en las cabeceras municipales</text></svg>"
     )
     return Chart(Markup("".join(parts)), title, description, ("Municipio", value_header), rows)
+
+
+# Stacked bars (monitoring dashboard) ------------------------------------------------------------
+
+PALETA_APILADA = ("#1e6b24", "#c77700", "#b3261e", "#8c8c8c", "#0b4f8a")
+
+
+def stacked_bar_chart(
+    items: Sequence[tuple[str, Sequence[float]]],
+    *,
+    series: Sequence[str],
+    title: str,
+    description: str,
+    label_header: str,
+    colors: Sequence[str] = PALETA_APILADA,
+) -> Chart:
+    """Horizontal bars split into ``series`` (e.g. freshness states per dependencia), with a legend.
+
+    Each item is ``(label, values)`` with one value ≥ 0 per series, drawn in the given order. The
+    data table lists every series by name for each label.
+    """
+    top = _nice_max(max((sum(v) for _, v in items), default=0))
+    label_w, bar_w, row_h, pad, legend_h = 190.0, 350.0, 22.0, 8.0, 22.0
+    height = pad * 2 + legend_h + row_h * max(len(items), 1)
+    parts = [_open("apiladas", title, description, (items, tuple(series)), ANCHO, height)]
+    x = label_w
+    for name, color in zip(series, colors, strict=False):  # legend
+        parts.append(f'<rect x="{x:.0f}" y="{pad:.0f}" width="12" height="12" fill="{color}"/>'
+                     f'<text x="{x + 16:.0f}" y="{pad + 11:.0f}">{escape(name)}</text>')
+        x += 24 + 7 * len(name)
+    for i, (label, values) in enumerate(items):
+        y = pad + legend_h + i * row_h
+        parts.append(f'<text x="{label_w - 6:.0f}" y="{y + 15:.0f}" text-anchor="end">{escape(_short(label))}</text>')
+        x = label_w
+        for value, color in zip(values, colors, strict=False):
+            w = max(bar_w * value / top, 0.0) if top else 0.0
+            if w:
+                parts.append(f'<rect x="{x:.1f}" y="{y + 3:.0f}" width="{w:.1f}" height="{row_h - 6:.0f}" '
+                             f'fill="{color}"/>')
+            x += w
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + 15:.0f}" fill="{GRIS}">{escape(format_number(sum(values)))}</text>')
+    if not items:
+        parts.append(f'<text x="{ANCHO / 2:.0f}" y="{pad + legend_h + 15:.0f}" text-anchor="middle">Sin datos</text>')
+    parts.append("</svg>")
+    rows = [(label, " · ".join(f"{name}: {format_number(v)}" for name, v in zip(series, values, strict=False)))
+            for label, values in items]
+    return Chart(Markup("".join(parts)), title, description, (label_header, "Valores"), rows)
