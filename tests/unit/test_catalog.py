@@ -40,23 +40,7 @@ def write(include: Path, data: dict, name: str = "prueba_csv") -> Path:
 
 
 def base() -> dict:
-    """The shared fixture plus what the loader's quasi-identifier rules ask of it.
-
-    It publishes a person pseudonym (k is then counted over persons) and an age band (a
-    quasi-identifier); the other published columns are excluded from k with a written reason.
-    """
-    data = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
-    data["microdatos"] = {
-        "cuasi_identificadores": ["edad"],
-        "k": 2,
-        "max_supresion": 0.5,
-        "excluir_de_k": {
-            "codigo_municipio": "Municipio de la entidad que registra, no de la persona.",
-            "valor": "Valor administrativo del registro, no observable por terceros.",
-            "fecha": "Fecha administrativa del registro, no observable por terceros.",
-        },
-    }
-    return data
+    return yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
 
 
 def test_valid_fixture_loads(include):
@@ -235,3 +219,36 @@ def test_sample_catalog_declares_every_person_attribute_as_quasi_identifier():
     for ds in catalog.priorizados:
         assert ds.retencion_dias == 30 and ds.versiones_sitio == 3
         assert ds.dominio_seudonimos == ds.slug  # no linkable group in the sample
+
+
+def test_repeated_alias_is_refused_with_its_column_and_line(include):
+    data = mutate(base(), "columnas.0.alias", ["Número", "Numero", "ID"])
+    with pytest.raises(CatalogError, match=r"columnas\[.*\].*línea.*repite el alias 'Numero'"):
+        load_dataset(write(include, data))
+
+
+def test_alias_claimed_by_two_columns_is_refused(include):
+    data = base()
+    data["columnas"][0]["alias"] = ["Código"]
+    data["columnas"][1]["alias"] = ["codigo"]
+    with pytest.raises(CatalogError, match="aparece en dos columnas"):
+        load_dataset(write(include, data))
+
+
+def test_number_separators_are_declared_per_source(include):
+    data = base()
+    data["fuente"]["separador_decimal"] = ","
+    data["fuente"]["separador_miles"] = "."
+    assert load_dataset(write(include, data)).fuente.separador_miles == "."
+    data["fuente"]["separador_miles"] = ","
+    with pytest.raises(CatalogError, match="no pueden ser el mismo carácter"):
+        load_dataset(write(include, data))
+
+
+def test_sample_catalog_has_no_repeated_aliases():
+    from casanare.catalog import load_catalog, normalizar_encabezado
+
+    for ds in load_catalog().datasets:
+        for col in ds.columnas:
+            normalized = [normalizar_encabezado(a) for a in col.alias]
+            assert len(normalized) == len(set(normalized)), (ds.slug, col.nombre)
