@@ -59,6 +59,7 @@ def build(case: dict, **column: object) -> tuple[pd.DataFrame, Dataset]:
         "regla": regla, **({"dato_personal": case["dato_personal"]} if case.get("dato_personal") else {}), **column,
     }]
     data["datos_gov_co"] = {"dataset_id": "test-0001"}
+    data.pop("microdatos", None)  # one column, no quasi-identifiers
     return frame, Dataset.model_validate(data)
 
 
