@@ -566,20 +566,24 @@ class Catalog:
         return [d for d in self.datasets if d.priorizado]
 
 
+def read_yaml(path: Path) -> tuple[yaml.Node | None, Any]:
+    """The YAML's node tree (for line numbers) and its data; malformed YAML raises ``CatalogError``."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return yaml.compose(text), yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise CatalogError(path, [("(archivo)", line, f"YAML mal formado: {getattr(exc, 'problem', exc)}")]) from None
+
+
 def load_dataset(path: Path) -> Dataset:
     """Load and validate one catalog YAML.
 
     Raises:
         CatalogError: naming the file, the field path and the YAML line of each problem.
     """
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise CatalogError(path, [("(archivo)", line, f"YAML mal formado: {getattr(exc, 'problem', exc)}")]) from None
+    root, data = read_yaml(path)
     if not isinstance(data, dict):
         raise CatalogError(path, [("(archivo)", 1, "se esperaba un mapa de campos")])
     if data.get("slug") != path.stem:
