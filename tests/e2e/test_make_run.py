@@ -31,3 +31,15 @@ def test_embedded_run_publishes_every_prioritized_dataset(tmp_path):
         published = int(row.split()[3])
         assert published > 0, row
     assert "Dónde mirar" in result.stdout
+    # The monitoring DAG ran after the datasets: dashboard published, one history row per dataset,
+    # and the example visits were counted by the portal and the website's access log.
+    assert (tmp_path / "data" / "sitio" / "tablero" / "index.html").is_file()
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'monitoreo.sqlite'}")
+    with eng.connect() as conn:
+        rows = conn.execute(sa.text("SELECT conjunto, vistas_portal, descargas_sitio, vistas_sitio "
+                                    "FROM monitoreo_conjunto_diario")).all()
+    eng.dispose()
+    assert sorted(r[0] for r in rows) == sorted(d.slug for d in load_catalog().priorizados)
+    assert sum(r[1] or 0 for r in rows) > 0 and sum(r[3] or 0 for r in rows) > 0
