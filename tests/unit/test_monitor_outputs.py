@@ -114,3 +114,18 @@ def test_website_standin_writes_an_access_log_the_monitor_reads(tmp_path):
     assert (dict(counts.vistas), dict(counts.descargas), counts.lineas_ilegibles) == (
         {"salud-fresco": 1}, {"salud-fresco": 2}, 0)
     assert not (root / "access.log").exists()  # the log is never published with the site
+
+
+def test_registration_date_is_kept_and_taken_from_the_first_success(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from casanare.monitor.collect import registered_at
+    from casanare.staging import DatasetArea
+
+    fresh = DatasetArea(tmp_path.as_uri(), "nuevo_conjunto")
+    assert registered_at(fresh, NOW) == NOW
+    assert registered_at(fresh, NOW + timedelta(days=9)) == NOW  # kept: grace starts once
+    old = DatasetArea(tmp_path.as_uri(), "conjunto_viejo")
+    old.record_success({"fecha": "2026-01-05T05:00:00"})  # naive: the platform records UTC
+    old.record_success({"fecha": "2026-02-05T05:00:00+00:00"})
+    assert registered_at(old, NOW) == datetime(2026, 1, 5, 5, tzinfo=UTC)
