@@ -226,3 +226,21 @@ def test_explore_view_holds_the_charts_and_the_index_numbers(catalog):
     assert len(view["graficos"]) == 3 and view["mapa"] is not None
     assert set(view["mini"]) == {"titulo", "valores", "etiquetas", "barras", "encabezados"}
     assert all(isinstance(v, float | type(None)) for v in view["mini"]["valores"])
+
+
+def test_index_with_200_datasets_draws_a_light_mini_chart_each(catalog):
+    from casanare.publish.site.catalog_pages import build_catalog
+    from casanare.publish.website import _env, dataset_entry
+
+    ds = catalog.get("vacunacion_pai")
+    view = explore_view(ds, vacunacion_frame({c: 10 for c in CODES}), version="v1", published_at=WHEN)
+    entries = []
+    for i in range(200):
+        entry = dataset_entry(ds, ruta=f"conjunto-{i:03d}", version="v1", rows=190, published_at=WHEN,
+                              formats=["csv"], previous=None)
+        entries.append({**entry, "slug": f"conjunto_{i:03d}", "nombre": f"Conjunto {i:03d}", "mini": view["mini"]})
+    index = build_catalog(_env(), entries, base_url="https://x", generated=WHEN)["index.html"].decode("utf-8")
+    minis = re.findall(r'<svg [^>]*class="grafico grafico-mini".*?</svg>', index, re.S)
+    assert len(minis) == 200
+    assert max(len(m.encode()) for m in minis) < 1024
+    assert "Último: " in minis[0] and "Conjunto: Conjunto 000." in minis[0]

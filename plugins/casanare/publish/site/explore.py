@@ -22,7 +22,7 @@ import pandas as pd
 from casanare import settings
 from casanare.catalog import Dataset
 from casanare.publish.site.catalog_pages import LICENCIAS_URL
-from casanare.publish.site.dataset_charts import build_charts, dataset_k, municipio_column
+from casanare.publish.site.dataset_charts import build_charts, chart_specs, dataset_k, municipio_column
 from casanare.publish.site.downloads import csv_bytes
 from casanare.publish.site.schedule import bogota
 
@@ -58,9 +58,12 @@ def preview(dataset: Dataset, df: pd.DataFrame, rows: int = FILAS_VISTA_PREVIA) 
 def _example_filter(dataset: Dataset, df: pd.DataFrame) -> tuple[str, str] | None:
     """A simple filter that returns rows: the municipio (or first category) with most rows."""
     least = max(dataset_k(dataset), 2)  # a value that only one row has is not an example of a filter
-    candidates = [municipio_column(dataset)] + [
+    row_id = dataset.datos_gov_co.identificador_fila if dataset.datos_gov_co else None
+    bars = [s.dimension for s in chart_specs(dataset, df) if s.kind == "barras"]
+    candidates = [municipio_column(dataset), *bars] + [
         c.nombre_salida for c in dataset.columnas_publicadas
         if c.tipo_salida == "texto" and c.regla.accion == "publicar" and c.dato_personal is None
+        and c.nombre_salida != row_id
     ]
     for name in candidates:
         if not name or name not in df.columns:
