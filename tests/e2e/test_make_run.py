@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.timeout(1800)  # every dataset DAG plus the platform DAGs (instrumentos, monitoreo), one by one
 def test_embedded_run_publishes_every_prioritized_dataset(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CASANARE_"))}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "plugins"), str(ROOT)])
