@@ -32,12 +32,45 @@ def test_embedded_run_publishes_every_prioritized_dataset(tmp_path):
         published = int(row.split()[3])
         assert published > 0, row
     assert "Dónde mirar" in result.stdout
-    # The monitoring DAG ran after the datasets: dashboard published, one history row per dataset,
-    # and the example visits were counted by the portal and the website's access log.
-    assert (tmp_path / "data" / "sitio" / "tablero" / "index.html").is_file()
+    assert_instruments(tmp_path / "data", result.stdout)
+    assert_monitoring(tmp_path / "data")
+
+
+def assert_instruments(data: Path, stdout: str) -> None:
+    """The platform DAG ran last: transparency pages, Sello evidence and Fase III texts exist."""
+    from openpyxl import load_workbook
+
+    catalog = load_catalog()
+    site = data / "sitio" / "transparencia"
+    registro = load_workbook(site / "registro-activos.xlsx", read_only=True).worksheets[0]
+    rows = list(registro.iter_rows(values_only=True))
+    state = rows[0].index("Información publicada o disponible")
+    slug = rows[0].index("Identificador en el catálogo")
+    by_slug = {r[slug]: r[state] for r in rows[1:]}
+    assert set(by_slug) == {d.slug for d in catalog.datasets}
+    for ds in catalog.datasets:
+        expected = "Publicada en datos.gov.co y casanare.gov.co" if ds.priorizado else "Disponible a solicitud"
+        assert by_slug[ds.slug] == expected, (ds.slug, by_slug[ds.slug])
+    for name in ("indice-clasificada-reservada.html", "indice-clasificada-reservada.csv", "priorizacion.xlsx",
+                 "priorizacion.html", "registro-activos.csv", "index.html"):
+        assert (site / name).is_file(), name
+    index = (data / "sitio" / "index.html").read_text(encoding="utf-8")
+    assert 'id="tabla-inventario"' in index
+    instrumentos = data / "staging" / "_instrumentos"
+    assert sorted(p.stem for p in (instrumentos / "sello").glob("*.xlsx")) == sorted(d.slug for d in catalog.priorizados)
+    anuncios = [p.name for p in (instrumentos / "anuncios").iterdir()]
+    assert len(anuncios) == len(catalog.priorizados)
+    assert all((instrumentos / "anuncios" / a / "x.txt").is_file() for a in anuncios)
+    assert "Instrumentos de transparencia" in stdout
+
+
+def assert_monitoring(data: Path) -> None:
+    """The monitoring DAG ran after the datasets: dashboard published, one history row per dataset,
+    and the example visits were counted by the portal and the website's access log."""
     import sqlalchemy as sa
 
-    eng = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'monitoreo.sqlite'}")
+    assert (data / "sitio" / "tablero" / "index.html").is_file()
+    eng = sa.create_engine(f"sqlite:///{data / 'monitoreo.sqlite'}")
     with eng.connect() as conn:
         rows = conn.execute(sa.text("SELECT conjunto, vistas_portal, descargas_sitio, vistas_sitio "
                                     "FROM monitoreo_conjunto_diario")).all()

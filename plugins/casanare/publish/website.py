@@ -228,11 +228,17 @@ def dataset_entry(
     published_at: datetime,
     formats: list[str],
     previous: dict[str, Any] | None,
+    sin_cambios: bool = False,
 ) -> dict[str, Any]:
-    """The dataset's public state: what the index, data.json and the feed need (no data values)."""
+    """The dataset's public state: what the index, data.json and the feed need (no data values).
+
+    A version whose source did not change is marked ``sin_cambios``: the feed skips it, in step with
+    the Fase III announcements (``casanare.instruments.anuncios``).
+    """
     when = bogota(published_at).isoformat(timespec="seconds")
     versions = [v for v in (previous or {}).get("versiones", []) if v.get("version") != version]
-    versions = [{"version": version, "fecha": when, "filas": rows}, *versions][:VERSIONES_EN_ESTADO]
+    current = {"version": version, "fecha": when, "filas": rows, **({"sin_cambios": True} if sin_cambios else {})}
+    versions = [current, *versions][:VERSIONES_EN_ESTADO]
     return {
         "slug": dataset.slug,
         "ruta": ruta,
@@ -268,6 +274,7 @@ def publish_site(
     history: list[dict[str, Any]] | None = None,
     scorecard: dict[str, Any] | None = None,
     validation: dict[str, Any] | None = None,
+    sin_cambios: bool = False,
 ) -> dict[str, Any]:
     """Render and deliver one dataset's page, its downloads and the refreshed site-wide files.
 
@@ -280,6 +287,7 @@ def publish_site(
         history: earlier successful runs (``DatasetArea.history()``).
         scorecard: the MinTIC quality scorecard, if the quality module produced one.
         validation: the run's ``validar`` stage result (GX rules), if any.
+        sin_cambios: the source is the same as in the last success (not announced in the feed).
 
     Returns:
         A JSON-safe report for the run manifest.
@@ -330,7 +338,7 @@ def publish_site(
 
     entry = dataset_entry(
         dataset, ruta=ruta, version=version, rows=len(df), published_at=published_at, formats=formats,
-        previous=previous,
+        previous=previous, sin_cambios=sin_cambios,
     )
     entry["mini"] = explorar["mini"]  # aggregated numbers (k rule applied) for the index's small chart
     transport.write_file(f"estado/{ruta}.json", json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
