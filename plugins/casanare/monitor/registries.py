@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from casanare import settings
-from casanare.catalog import SLUG_RE, CatalogError, _line_of, _spanish, read_yaml
+from casanare.catalog import SLUG_RE, CatalogError, _compose, _line_of, _spanish, load_yaml
 
 TipoSolicitante = Literal["ciudadano", "empresa", "academia", "entidad_publica", "periodista", "organizacion_social",
                           "interno"]
@@ -113,7 +113,9 @@ def load_registry(path: Path, key: str, model: type[_Model], slugs: set[str] | N
     """
     if not path.is_file():
         return []
-    root, data = read_yaml(path)
+    text = path.read_text(encoding="utf-8")
+    data = load_yaml(path, text)
+    root = _compose(text)  # line numbers for the messages (registries are small)
     if data is None:
         return []
     if not isinstance(data, dict) or set(data) != {key} or not isinstance(data[key], list | None):
