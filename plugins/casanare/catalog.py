@@ -729,13 +729,18 @@ def _compose(text: str) -> yaml.Node | None:
         return None
 
 
-def _parse_dataset(path: Path, text: str) -> Dataset:
+def load_yaml(path: Path, text: str) -> Any:
+    """The YAML's data; malformed YAML raises ``CatalogError`` naming the file and line."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise CatalogError(path, [("(archivo)", line, f"YAML mal formado: {getattr(exc, 'problem', exc)}")]) from None
+
+
+def _parse_dataset(path: Path, text: str) -> Dataset:
+    data = load_yaml(path, text)
     if not isinstance(data, dict):
         raise CatalogError(path, [("(archivo)", 1, "se esperaba un mapa de campos")])
     try:
