@@ -418,7 +418,15 @@ class Microdatos(_Model):
     )
 
 
+class Volumen(_Model):
+    """How far a run's row count may move from the last publication before it is held."""
+
+    caida_maxima_pct: float = Field(10, ge=0, le=100, description="Máxima caída de filas (%) sin aceptación.")
+    aumento_maximo_pct: float = Field(300, ge=0, description="Máximo aumento de filas (%) sin aceptación.")
+
+
 class Calidad(_Model):
+    volumen: Volumen = Field(default_factory=Volumen, description="Guarda de volumen frente a la última publicación.")
     suite: str | None = Field(None, description="Archivo en include/expectations; por defecto <slug>.json.")
     minimo_filas: int | None = Field(None, ge=1)
     severidades: dict[str, Literal["critical", "warning"]] = Field(
