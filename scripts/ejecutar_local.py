@@ -44,6 +44,7 @@ def run_summary(env: LocalEnv, slug: str) -> dict:
         "estado": "éxito" if manifest.get("resultado") == "exito" else f"falló en {failed or '¿?'}",
         "leidas": etapas.get("extraer", {}).get("filas"),
         "publicadas": etapas.get("publicar_datos_gov_co", {}).get("filas_en_portal"),
+        "dataset_id": etapas.get("publicar_datos_gov_co", {}).get("dataset_id"),
         "calidad": (
             "sin validar" if not validation else
             ("OK" if validation.get("exito") else "FALLA") + (f" ({len(validation.get('advertencias', []))} advertencias)"
@@ -98,12 +99,14 @@ def main() -> int:
 
 def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
     print("\nResumen de la ejecución (entorno embebido)")
-    print(f"{'Conjunto':34} {'Estado':22} {'Leídas':>8} {'Publicadas':>10}  Calidad")
+    print(f"{'Conjunto':34} {'Estado':22} {'Leídas':>8} {'Publicadas':>10} {'datos.gov.co':>12}  Calidad")
     for slug, s in rows:
-        print(f"{slug:34} {s['estado']:22} {s.get('leidas') or 0:>8} {s.get('publicadas') or 0:>10}  {s.get('calidad')}")
+        print(f"{slug:34} {s['estado']:22} {s.get('leidas') or 0:>8} {s.get('publicadas') or 0:>10} "
+              f"{s.get('dataset_id') or '-':>12}  {s.get('calidad')}")
     mails = len(list(env.mail_dir.glob("*.eml")))
     print("\nDónde mirar:")
-    print(f"  Portal datos.gov.co local: {env.portal.url}/api/views/<id>.json y /resource/<id>.json")
+    print(f"  Portal datos.gov.co local: {env.portal.url}/api/views/<id>.json y /resource/<id>.json"
+          " (ids asignados en YAML: make ids-portal)")
     print(f"  Sitio casanare.gov.co local: {env.web.url}/index.html  (carpeta {env.web_dir})")
     print(f"  Data Docs de calidad: {env.docs_dir}")
     print(f"  Manifiestos y copias de las fuentes: {env.staging_url}")
