@@ -121,7 +121,7 @@ def retry_policy(cfg: PortalConfig):
         backoff_factor=cfg.backoff_base,
         backoff_max=cfg.backoff_max,
         backoff_jitter=cfg.backoff_base,
-        retry_after_max=int(cfg.retry_after_max),
+        retry_after_max=cfg.retry_after_max,
         respect_retry_after_header=True,
         raise_on_status=False,  # the last answer reaches request(), which types it
     )
@@ -197,8 +197,8 @@ class PortalClient:
                 response = self.session.request(method, self.url(path), params=params, data=body,
                                                 headers=headers, timeout=self.cfg.timeout)
                 status = response.status_code
-                if status == 202 and not path.startswith(DSMAPI):
-                    raise _Ambiguous("202")  # SODA still processing: nothing guaranteed yet
+                if status == 202:
+                    raise _Ambiguous("202")  # still processing: nothing guaranteed yet
                 if status == 429 or status >= 500:
                     if method in _IDEMPOTENT or status == 429:  # the transport already retried it
                         last = str(status)
@@ -326,11 +326,17 @@ class PortalClient:
                 if tag in ((r.get("classification") or {}).get("domain_tags") or [])]
 
     # -- Dataset Management API (the endpoints socrata-py calls) -----------------------------
-    def dsmapi(self, method: str, path: str, body: Any = None, *, resend: bool = True) -> dict[str, Any]:
-        """One DSMAPI call; ``path`` is absolute or relative to ``/api/publishing/v1``."""
+    def dsmapi(self, method: str, path: str, body: Any = None, *, resend: bool = True,
+               applied: Callable[[], bool] | None = None) -> dict[str, Any] | None:
+        """One DSMAPI call; ``path`` is absolute or relative to ``/api/publishing/v1``.
+
+        Returns None only when ``applied`` said a write with a lost answer landed anyway.
+        """
         full = path if path.startswith(DSMAPI) else DSMAPI + path
         data = dumps(body) if body is not None else None
-        response = self.request(method, full, body=data, resend=resend)
+        response = self.request(method, full, body=data, resend=resend, applied=applied)
+        if response is None:
+            return None
         return response.json() if response.content else {}
 
     def new_dataset(self, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -359,7 +365,10 @@ class PortalClient:
             path = links["chunk"].format(seq_num=seq, byte_offset=offset)
             # A chunk is stored under (seq, offset): resending it overwrites, so it is idempotent.
             self.request("POST", path, body=piece, content_type="application/octet-stream")
-        return self.dsmapi("POST", links["commit"].format(seq_num=seq, byte_offset=len(data)))
+        # A commit whose answer was lost may have been parsed already: look before committing again.
+        committed = self.dsmapi("POST", links["commit"].format(seq_num=seq, byte_offset=len(data)),
+                                applied=lambda: bool(self.get(links["show"]).get("resource", {}).get("schemas")))
+        return committed if committed is not None else self.get(links["show"])
 
     def get(self, path: str) -> dict[str, Any]:
         return self.dsmapi("GET", path)

@@ -65,6 +65,12 @@ def assigned_ids(catalog: Catalog, staging_url: str | None = None) -> dict[str, 
     return out
 
 
+def issue_date(state: DatasetArea | None) -> str | None:
+    """Date the first publication created the dataset (``aaaa-mm-dd``): its Fecha Emisión."""
+    created = (state.read_json(STATE_FILE) or {}) if state is not None else {}
+    return (created.get("fecha") or "")[:10] or None
+
+
 def _remember(state: DatasetArea, dataset_id: str, how: str, tag: str) -> None:
     state.write_json(STATE_FILE, {"dataset_id": dataset_id, "etiqueta": tag, "origen": how,
                                   "fecha": datetime.now(UTC).isoformat(timespec="seconds")})

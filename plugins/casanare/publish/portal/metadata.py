@@ -19,7 +19,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from casanare.catalog import Dataset
-from casanare.publish.portal.ids import stable_tag
+from casanare.publish.portal.ids import issue_date, stable_tag
 
 if TYPE_CHECKING:
     from casanare.publish.portal.client import PortalClient
@@ -139,7 +139,7 @@ def sync_metadata(client: PortalClient, ds: Dataset, dataset_id: str, state: Dat
     Returns:
         ``{"cambios_manuales": [...], "cambios_catalogo": [...], "actualizado": bool, "verificado": bool}``.
     """
-    desired = desired_metadata(ds, fecha_emision)
+    desired = desired_metadata(ds, fecha_emision or issue_date(state))
     view = client.view(dataset_id)
     # Columns are created with the dataset; a catalog column missing on the portal cannot be
     # described (the PUT would be refused): report it, the data upsert will say more.

@@ -46,7 +46,7 @@ from casanare.publish.portal.diff import (
     row_hashes,
 )
 from casanare.publish.portal.errors import EsquemaIncompatible, PublicacionRechazada, ReconciliacionFallida
-from casanare.publish.portal.ids import STATE_FILE, ensure_dataset
+from casanare.publish.portal.ids import ensure_dataset, issue_date
 from casanare.publish.portal.metadata import revision_metadata, sync_metadata
 from casanare.publish.portal.revision import stage_and_apply
 from casanare.publish.portal.schema import SchemaPlan, plan
@@ -261,11 +261,6 @@ def _append(client: PortalClient, ds: Dataset, dataset_id: str, df: pd.DataFrame
     return expected, {"agregadas": len(new_rows), "ya_publicadas": len(df) - len(new_rows), "metodo": method}
 
 
-def _first_issue_date(state: DatasetArea | None) -> str | None:
-    created = (state.read_json(STATE_FILE) or {}) if state is not None else {}
-    return (created.get("fecha") or "")[:10] or None
-
-
 def publish(
     df: pd.DataFrame,
     dataset: Dataset,
@@ -318,7 +313,7 @@ def publish(
     with PortalClient(cfg) as client:
         from casanare.publish.portal.ids import portal_dataset_id
 
-        fecha = _first_issue_date(state) or datetime.now(UTC).date().isoformat()
+        fecha = issue_date(state) or datetime.now(UTC).date().isoformat()
         meta = revision_metadata(dataset, fecha)
         if state is None:
             dataset_id, opened, origin = portal_dataset_id(dataset), None, "catalogo"

@@ -76,6 +76,21 @@ def _wait(client: PortalClient, path: str, done: str, timeout: float) -> dict[st
         delay = min(delay * 2, 2.0)
 
 
+def _apply(client: PortalClient, revision: dict[str, Any], output_schema_id: int) -> dict[str, Any]:
+    """``PUT …/apply``; if an earlier attempt's answer was lost and the revision is already closed,
+    follow the job that attempt started instead of failing."""
+    try:
+        return client.dsmapi("PUT", revision["links"]["apply"], {"output_schema_id": output_schema_id})
+    except PublicacionRechazada:
+        current = client.get(revision["links"]["show"])["resource"]
+        jobs = current.get("task_sets") or []
+        if not current.get("closed_at") or not jobs:
+            raise
+        job = max(jobs, key=lambda j: j["id"])
+        base = revision["links"]["show"]
+        return {"resource": job, "links": {"show": f"{base}/task_set/{job['id']}"}}
+
+
 def stage_and_apply(
     client: PortalClient,
     ds: Dataset,
@@ -121,7 +136,7 @@ def stage_and_apply(
             "booleano) correspondan a los datos que produce la canalización. Nada se publicó.",
             detalles={"dataset_id": dataset_id, "filas_con_error": errors},
         )
-    job = client.dsmapi("PUT", revision["links"]["apply"], {"output_schema_id": output["resource"]["id"]})
+    job = _apply(client, revision, output["resource"]["id"])
     job = _wait(client, job["links"]["show"], "finished_at", timeout)
     status = job["resource"].get("status")
     if status == "failure":
