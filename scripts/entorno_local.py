@@ -51,6 +51,14 @@ class LocalEnv:
         return self.root / "correos"
 
     @property
+    def access_log(self) -> Path:
+        return self.root / "registro_sitio" / "access.log"
+
+    @property
+    def monitoring_db(self) -> Path:
+        return self.root / "monitoreo.sqlite"
+
+    @property
     def docs_dir(self) -> Path:
         return self.root / "data_docs"
 
@@ -72,7 +80,10 @@ class LocalEnv:
                 "password": PORTAL_PASSWORD_LOCAL,
                 "extra": {"app_token": APP_TOKEN_LOCAL, "timeout": 30},
             },
-            "CASANARE_GOV_CO": {"conn_type": "fs", "extra": {"path": str(self.web_dir)}},
+            "CASANARE_GOV_CO": {"conn_type": "fs",
+                                "extra": {"path": str(self.web_dir), "registro_acceso": str(self.access_log)}},
+            "MONITOREO_HISTORIAL": {"conn_type": "generic",
+                                    "extra": {"sqlalchemy_url": f"sqlite:///{self.monitoring_db}"}},
             "SMTP_DEFAULT": {
                 "conn_type": "smtp",
                 "host": "127.0.0.1",
@@ -140,7 +151,7 @@ def start_standins(env: LocalEnv, *, portal_port: int = 0, smtp_port: int = 0, w
     env.portal = start_portal(env.root / "portal", port=portal_port, app_token=APP_TOKEN_LOCAL,
                               username=PORTAL_USER_LOCAL, password=PORTAL_PASSWORD_LOCAL)
     env.smtp = start_smtp(env.mail_dir, port=smtp_port)
-    env.web = start_web(env.web_dir, port=web_port)
+    env.web = start_web(env.web_dir, port=web_port, access_log=env.access_log)
 
 
 def migrate_airflow(env: LocalEnv) -> None:

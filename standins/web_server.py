@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import threading
+import time
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,8 +22,21 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         ".xml": "application/xml; charset=utf-8",
     }
 
+    access_log: Path | None = None
+    _log_lock = threading.Lock()
+
     def log_message(self, format: str, *args) -> None:
         pass
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Common Log Format, like casanare.gov.co's server: the monitoring DAG counts use from it."""
+        if self.access_log is None:
+            return
+        when = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime())
+        status = getattr(code, "value", code)
+        line = f'{self.client_address[0]} - - [{when}] "{self.requestline}" {status} {size}\n'
+        with self._log_lock, self.access_log.open("a", encoding="utf-8") as fh:
+            fh.write(line)
 
 
 @dataclass
@@ -40,9 +54,14 @@ class WebHandle:
         self.server.server_close()
 
 
-def start_web(root: Path, host: str = "127.0.0.1", port: int = 0) -> WebHandle:
+def start_web(root: Path, host: str = "127.0.0.1", port: int = 0, access_log: Path | None = None) -> WebHandle:
+    """Serve ``root``; with ``access_log`` every request is appended to it (kept outside the site)."""
     root.mkdir(parents=True, exist_ok=True)
-    handler = functools.partial(_QuietHandler, directory=str(root))
+    handler_class = _QuietHandler
+    if access_log is not None:
+        access_log.parent.mkdir(parents=True, exist_ok=True)
+        handler_class = type("_LoggingHandler", (_QuietHandler,), {"access_log": access_log})
+    handler = functools.partial(handler_class, directory=str(root))
     server = ThreadingHTTPServer((host, port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
