@@ -123,6 +123,7 @@ def simulate_visits(env: LocalEnv, slugs: list[str], seed: int) -> None:
     import urllib.request
 
     from casanare.catalog import load_catalog
+    from casanare.staging import DatasetArea
 
     rng = random.Random(seed)
     catalog = load_catalog()
@@ -130,8 +131,9 @@ def simulate_visits(env: LocalEnv, slugs: list[str], seed: int) -> None:
         ds = catalog.get(slug)
         if not (ds.datos_gov_co and ds.casanare_gov_co):
             continue
-        urls = [f"{env.portal.url}/api/views/{ds.datos_gov_co.dataset_id}.json?read=true"] * rng.randint(2, 12)
-        urls += [f"{env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.csv"] * rng.randint(0, 5)
+        dataset_id = DatasetArea(env.staging_url, slug).portal_id()  # assigned when the portal created it
+        urls = [f"{env.portal.url}/api/views/{dataset_id}.json?read=true"] * rng.randint(2, 12) if dataset_id else []
+        urls += [f"{env.portal.url}/resource/{dataset_id}.csv"] * rng.randint(0, 5) if dataset_id else []
         urls += [f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/"] * rng.randint(1, 8)
         urls += [f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/datos.csv"] * rng.randint(0, 4)
         for url in urls:

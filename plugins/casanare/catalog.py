@@ -497,6 +497,11 @@ class Dataset(_Model):
     # Derived views --------------------------------------------------------------------------
 
     @property
+    def etiqueta_portal(self) -> str:
+        """Stable tag of the dataset on datos.gov.co: finds it again across runs (see publish.portal.ids)."""
+        return "casanare-" + self.slug.replace("_", "-")
+
+    @property
     def columnas_publicadas(self) -> list[Columna]:
         return [c for c in self.columnas if c.publicada]
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from casanare.publish.portal.errors import PublicacionRechazada
+from casanare.staging import PORTAL_ID_FILE
 
 if TYPE_CHECKING:
     from casanare.catalog import Catalog, Dataset
@@ -25,12 +26,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "estado/datos_gov_co.json"
+STATE_FILE = PORTAL_ID_FILE
 
 
 def stable_tag(ds: Dataset) -> str:
     """Tag that identifies the dataset's portal copy across runs (and lets anyone find it)."""
-    return "casanare-" + ds.slug.replace("_", "-")
+    return ds.etiqueta_portal
 
 
 def _state(ds: Dataset, state: DatasetArea | None) -> DatasetArea:
@@ -48,7 +49,7 @@ def portal_dataset_id(ds: Dataset, state: DatasetArea | None = None) -> str | No
         return None
     if ds.datos_gov_co.dataset_id:
         return ds.datos_gov_co.dataset_id
-    return (_state(ds, state).read_json(STATE_FILE) or {}).get("dataset_id")
+    return _state(ds, state).portal_id()
 
 
 def assigned_ids(catalog: Catalog, staging_url: str | None = None) -> dict[str, str]:
