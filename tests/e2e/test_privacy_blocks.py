@@ -73,6 +73,8 @@ def edit_catalog(catalog: Path, change) -> None:
 
 def portal_dump(local_env) -> tuple[int, str]:
     ds = load_catalog(ROOT / "include" / "catalog").get(SLUG)
+    if portal_dataset_id(ds) is None:  # not created on the portal yet: nothing published
+        return 0, "[]"
     response = requests.get(f"{local_env.portal.url}/resource/{portal_dataset_id(ds)}.json",
                             params={"$limit": 1_000_000}, timeout=60)
     response.raise_for_status()
