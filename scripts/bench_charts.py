@@ -3,7 +3,9 @@
 For 200 dataset pages it renders what a page carries (bars for 19 municipios, a line over 24
 months, a map of Casanare) and prints time and size per candidate. Libraries that are not
 installed are skipped (they are not project dependencies: install them into a scratch folder and
-put it on PYTHONPATH to compare). Run with ``python -m scripts.bench_charts [--paginas N]``.
+put it on PYTHONPATH to compare). Then it renders 200 full dataset pages (preview, charts, map, API section: ``explore_view`` and
+the page template) from tables of ``--filas`` rows and prints time and the largest page.
+Run with ``python -m scripts.bench_charts [--paginas N] [--filas N]``.
 """
 
 from __future__ import annotations
@@ -103,10 +105,51 @@ CANDIDATES: dict[str, Callable[[int], int]] = {
 }
 
 
+def full_pages(pages: int, rows: int) -> None:
+    """``pages`` dataset pages, cycling through the catalog, each from its own table."""
+    from datetime import UTC, datetime
+
+    from casanare.catalog import load_catalog
+    from casanare.publish.site.explore import explore_view
+    from casanare.publish.website import _env, render_dataset_page
+    from tests.e2e.test_website_explorar_browser import realistic_frame
+
+    datasets = load_catalog().priorizados
+    frames = [realistic_frame(ds, rows=rows, seed=i) for i, ds in enumerate(datasets)]
+    env = _env()
+    when = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
+    aggregate = render = 0.0
+    largest = 0
+    for page in range(pages):
+        ds, df = datasets[page % len(datasets)], frames[page % len(datasets)]
+        start = time.perf_counter()
+        view = explore_view(ds, df, version="20261122T153000", published_at=when)
+        middle = time.perf_counter()
+        html = render_dataset_page(env, ds, version="20261122T153000", published_at=when, rows=len(df),
+                                   sizes={"csv": "1 KB", "xlsx": "1 KB", "json": "1 KB"}, history=[],
+                                   calidad=None, explorar=view)
+        render += time.perf_counter() - middle
+        aggregate += middle - start
+        largest = max(largest, len(html))
+    print(f"{pages} páginas completas de conjuntos ({_miles(rows)} filas cada una):")
+    print(f"  vista previa + gráficos + mapa + API (datos) {aggregate:6.2f} s, {aggregate / pages * 1000:6.1f} ms/página")
+    print(f"  plantilla HTML                               {render:6.2f} s, {render / pages * 1000:6.1f} ms/página")
+    print(f"  página más grande (HTML con sus SVG)         {largest / 1024:6.1f} KB")
+
+
+def _miles(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Compara formas de dibujar los gráficos del sitio")
     parser.add_argument("--paginas", type=int, default=200)
+    parser.add_argument("--filas", type=int, default=10_000)
+    parser.add_argument("--solo-paginas", action="store_true", help="no comparar bibliotecas")
     args = parser.parse_args()
+    full_pages(args.paginas, args.filas)
+    if args.solo_paginas:
+        return
     print(f"{args.paginas} páginas × (barras de 19 municipios + línea de 24 meses + mapa)")
     for name, render in CANDIDATES.items():
         try:

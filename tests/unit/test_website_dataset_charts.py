@@ -77,7 +77,8 @@ def test_k_is_the_datasets(catalog):
     assert dc.dataset_k(catalog.get("vacunacion_pai")) == catalog.get("vacunacion_pai").microdatos.k
     assert dc.dataset_k(catalog.get("pqrsd_atencion_ciudadano")) == 5  # personal data, default k
     assert dc.dataset_k(catalog.get("red_vial_departamental")) == 1  # no personal data
-    assert dc.person_column(catalog.get("vacunacion_pai")) == "id_persona"
+    assert dc.person_column(catalog.get("contratos_gobernacion")) == "id_contratista"
+    assert dc.person_column(catalog.get("vacunacion_pai")) is None  # doses are not linked to persons
 
 
 # The k rule -----------------------------------------------------------------------------------
@@ -113,7 +114,13 @@ def test_small_periods_have_no_value():
 
 def test_every_chart_of_a_page_respects_k(catalog):
     """End to end on the page data: no bar, point or municipio below k, counted in persons."""
-    ds = catalog.get("vacunacion_pai")
+    from casanare.catalog import Regla
+
+    # The sample no longer links doses to persons; a catalog that publishes the pseudonym counts persons.
+    sample = catalog.get("vacunacion_pai")
+    ds = sample.model_copy(update={"columnas": [
+        c.model_copy(update={"regla": Regla(accion="seudonimizar"), "nombre_publicado": "id_persona"})
+        if c.nombre == "numero_documento" else c for c in sample.columnas]})
     # Chámeza: 3 doses of 3 persons (< k); Recetor: 40 doses but 2 persons (< k); Yopal and Aguazul fine.
     df = pd.concat([
         vacunacion_frame({"85001": 60, "85010": 30}),
@@ -231,3 +238,21 @@ def test_explore_view_holds_the_charts_and_the_index_numbers(catalog):
     assert len(view["graficos"]) == 3 and view["mapa"] is not None
     assert set(view["mini"]) == {"titulo", "valores", "etiquetas", "barras", "encabezados"}
     assert all(isinstance(v, float | type(None)) for v in view["mini"]["valores"])
+
+
+def test_index_with_200_datasets_draws_a_light_mini_chart_each(catalog):
+    from casanare.publish.site.catalog_pages import build_catalog
+    from casanare.publish.website import _env, dataset_entry
+
+    ds = catalog.get("vacunacion_pai")
+    view = explore_view(ds, vacunacion_frame({c: 10 for c in CODES}), version="v1", published_at=WHEN)
+    entries = []
+    for i in range(200):
+        entry = dataset_entry(ds, ruta=f"conjunto-{i:03d}", version="v1", rows=190, published_at=WHEN,
+                              formats=["csv"], previous=None)
+        entries.append({**entry, "slug": f"conjunto_{i:03d}", "nombre": f"Conjunto {i:03d}", "mini": view["mini"]})
+    index = build_catalog(_env(), entries, base_url="https://x", generated=WHEN)["index.html"].decode("utf-8")
+    minis = re.findall(r'<svg [^>]*class="grafico grafico-mini".*?</svg>', index, re.S)
+    assert len(minis) == 200
+    assert max(len(m.encode()) for m in minis) < 1024
+    assert "Último: " in minis[0] and "Conjunto: Conjunto 000." in minis[0]

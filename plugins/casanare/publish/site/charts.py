@@ -188,7 +188,7 @@ def line_chart(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{VERDE}"/>'
                 for x, y in zip(xs, ys, strict=True) if y is not None
             )
-        ticks = sorted({round(i * (n - 1) / 5) for i in range(6)}) if n > 6 else range(n)
+        ticks = sorted({round(i * (n - 1) / 5) for i in range(6)}) if n > 12 else range(n)
         for i in ticks:
             anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
             parts.append(
@@ -208,14 +208,14 @@ def _rows(points: Sequence[tuple[str, float | None]]) -> list[tuple[str, str]]:
     return [(label, NO_SE_MUESTRA if value is None else format_number(value)) for label, value in points]
 
 
-def _polylines(xs: Sequence[float], ys: Sequence[float | None], style: str) -> list[str]:
+def _polylines(xs: Sequence[float], ys: Sequence[float | None], style: str, digits: int = 1) -> list[str]:
     """One polyline per run of consecutive points that have a value."""
     runs: list[list[str]] = [[]]
     for x, y in zip(xs, ys, strict=True):
         if y is None:
             runs.append([])
         else:
-            runs[-1].append(f"{x:.1f},{y:.1f}")
+            runs[-1].append(f"{x:.{digits}f},{y:.{digits}f}")
     return [
         f'<polyline points="{" ".join(run)}" fill="none" stroke="{VERDE}" {style}/>' for run in runs if len(run) > 1
     ]
@@ -241,7 +241,7 @@ def sparkline(
     n = len(values)
     parts = [
         _open("mini", title, description, (tuple(values), tuple(labels or ())), width, height)
-        .replace('font-size="12"', 'font-size="10"')
+        .replace(f' {FONT} font-size="12"', "")  # no text inside
         .replace(f'style="max-width:{width:.0f}px"', f'style="max-width:{width:.0f}px" height="{height:.0f}"')
     ]
     if bars and n:
@@ -257,7 +257,7 @@ def sparkline(
     elif n:
         xs = [width * i / (n - 1) if n > 1 else width / 2 for i in range(n)]
         ys = [None if v is None else height - 2 - (height - 4) * max(v, 0) / top for v in values]
-        parts.extend(_polylines(xs, ys, 'stroke-width="1.5"'))
+        parts.extend(_polylines(xs, ys, 'stroke-width="1.5"', digits=0))  # a pixel is enough at this size
         last = next((i for i in range(n - 1, -1, -1) if ys[i] is not None), None)
         if last is not None:
             parts.append(f'<circle cx="{xs[last]:.1f}" cy="{ys[last]:.1f}" r="2" fill="{VERDE}"/>')

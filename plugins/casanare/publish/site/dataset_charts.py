@@ -175,7 +175,6 @@ def _municipio_codes(series: pd.Series) -> pd.Series:
     seats = municipios_casanare()
     by_name = {_fold(m.nombre): m.codigo for m in seats}
     codes = {m.codigo for m in seats}
-    uniques = pd.Series(series.dropna().unique())
 
     def code(value: Any) -> Any:
         text = str(value).strip().removesuffix(".0")
@@ -183,8 +182,10 @@ def _municipio_codes(series: pd.Series) -> pd.Series:
             return text
         return by_name.get(_fold(text), pd.NA)
 
-    mapping = {v: code(v) for v in uniques}
-    return series.map(mapping).astype("string")
+    # Look each distinct value up once (a column has millions of rows but a few dozen values).
+    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+    looked_up = pd.array([code(v) for v in uniques] + [pd.NA], dtype="string")
+    return pd.Series(looked_up[positions], index=series.index, dtype="string")
 
 
 def _period(series: pd.Series, column: Columna | None) -> tuple[pd.Series, str]:
@@ -261,6 +262,7 @@ def build_charts(dataset: Dataset, df: pd.DataFrame) -> DatasetCharts:
     result = DatasetCharts(k=k, unidad=unidad)
     small_note = f" No se muestran grupos de menos de {k} {unidad}." if k > 1 else ""
     minis: list[dict[str, Any]] = []
+    tables: dict[tuple[str, str], tuple[pd.Series, pd.DataFrame]] = {}  # bars and map share their groups
     for spec in chart_specs(dataset, df):
         if spec.dimension not in df.columns or (spec.measure != "filas" and spec.measure not in df.columns):
             continue
@@ -278,17 +280,19 @@ def build_charts(dataset: Dataset, df: pd.DataFrame) -> DatasetCharts:
                                                    label_header=period.capitalize(), value_header=measure_text))
             minis.insert(0, _mini(title, result.charts[-1].headers, points, bars=False))
             continue
-        keys = _municipio_codes(df[spec.dimension]) if is_municipio else df[spec.dimension].astype(
-            "string").str.strip()
-        table = _groups(df, keys, spec.measure, person)
+        if (spec.dimension, spec.measure) not in tables:
+            keys = _municipio_codes(df[spec.dimension]) if is_municipio else df[spec.dimension].astype(
+                "string").str.strip()
+            tables[spec.dimension, spec.measure] = keys, _groups(df, keys, spec.measure, person)
+        keys, table = tables[spec.dimension, spec.measure]
         if spec.kind == "mapa":
             result.mapa = _map(spec, table, k, measure_text, small_note)
             continue
         names = {m.codigo: m.nombre for m in municipios_casanare()}
         groups = [
-            Group(SIN_DATO if pd.isna(key) else neutralize_cell(names.get(str(key), str(key))), float(r["value"]),
-                  int(r["size"]), key)
-            for key, r in table.iterrows()
+            Group(SIN_DATO if pd.isna(key) else neutralize_cell(names.get(str(key), str(key))), float(value),
+                  int(size), key)
+            for key, value, size in _rows(table)
         ]
         bars, hidden_count = k_bars(groups, k, _size_of(df, keys, person))
         title = spec.title or f"{measure_text} por {dim_title.lower()}"
@@ -304,6 +308,10 @@ def build_charts(dataset: Dataset, df: pd.DataFrame) -> DatasetCharts:
     return result
 
 
+def _rows(table: pd.DataFrame) -> list[tuple[Any, float, int]]:
+    return list(zip(table.index, table["value"].tolist(), table["size"].tolist(), strict=True))
+
+
 def _line_points(table: pd.DataFrame, k: int) -> list[tuple[str, float | None]]:
     """Every period from the first to the last (gaps filled with 0), small periods hidden."""
     table = table[~pd.isna(table.index)]
@@ -311,16 +319,16 @@ def _line_points(table: pd.DataFrame, k: int) -> list[tuple[str, float | None]]:
         table = table.reindex(pd.period_range(table.index.min(), table.index.max()), fill_value=0)
     elif len(table) and int(table.index.max()) - int(table.index.min()) <= 200:
         table = table.reindex(range(int(table.index.min()), int(table.index.max()) + 1), fill_value=0)
-    groups = k_points([Group(str(key), float(r["value"]), int(r["size"]), key) for key, r in table.iterrows()], k)
+    groups = k_points([Group(str(key), float(value), int(size), key) for key, value, size in _rows(table)], k)
     return [(g.label, None if pd.isna(g.value) else g.value) for g in groups]
 
 
 def _map(spec: ChartSpec, table: pd.DataFrame, k: int, measure_text: str, small_note: str) -> Chart:
     names = {m.codigo: m.nombre for m in municipios_casanare()}
-    known = table[[not pd.isna(key) and str(key) in names for key in table.index]]
-    values = {str(key): float(r["value"]) for key, r in known.iterrows() if r["size"] >= k}
-    hidden = [str(key) for key, r in known.iterrows() if r["size"] < k]
-    title = spec.title or f"{measure_text} por municipio"
+    known = [(str(key), value, size) for key, value, size in _rows(table) if not pd.isna(key) and str(key) in names]
+    values = {key: float(value) for key, value, size in known if size >= k}
+    hidden = [key for key, _value, size in known if size < k]
+    title = spec.title or f"Mapa: {measure_text.lower()} por municipio"
     top = max(values.items(), key=lambda kv: kv[1], default=None)
     desc = (
         "Mapa de Casanare con un círculo en la cabecera de cada municipio, de área proporcional al valor "
@@ -332,12 +340,25 @@ def _map(spec: ChartSpec, table: pd.DataFrame, k: int, measure_text: str, small_
 
 
 def mini_chart(mini: dict[str, Any] | None, nombre: str) -> Chart | None:
-    """The index's word-sized chart of one dataset, from the numbers kept in its state file."""
+    """The index's word-sized chart of one dataset, from the numbers kept in its state file.
+
+    Its text alternative is the chart's title and a one-line summary (the dataset's name is in
+    the same table row), so 200 of them keep the index light.
+    """
     if not mini or not mini.get("valores"):
         return None
     headers = mini.get("encabezados") or ["Grupo", "Valor"]
+    pairs = [(label, v) for label, v in zip(mini["etiquetas"], mini["valores"], strict=True) if v is not None]
+    if not pairs:
+        summary = "Sin valores que se puedan mostrar."
+    elif mini.get("barras"):
+        summary = f"El mayor es «{pairs[0][0]}» ({format_number(pairs[0][1])})."
+    else:
+        top = max(pairs, key=lambda p: p[1])
+        summary = (
+            f"Último: {format_number(pairs[-1][1])} ({pairs[-1][0]}); máximo: {format_number(top[1])} ({top[0]})."
+        )
     return charts.sparkline(
-        mini["valores"], labels=mini["etiquetas"], bars=bool(mini.get("barras")),
-        title=f"{nombre}: {mini['titulo']}", description=f"Gráfico mínimo de «{nombre}»: {mini['titulo'].lower()}.",
-        label_header=headers[0], value_header=headers[1],
+        mini["valores"], labels=mini["etiquetas"], bars=bool(mini.get("barras")), title=mini["titulo"],
+        description=f"{summary} Conjunto: {nombre}.", label_header=headers[0], value_header=headers[1],
     )

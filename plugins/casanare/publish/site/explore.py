@@ -22,7 +22,8 @@ import pandas as pd
 from casanare import settings
 from casanare.catalog import Dataset
 from casanare.publish.site.catalog_pages import LICENCIAS_URL
-from casanare.publish.site.dataset_charts import build_charts, dataset_k, municipio_column
+from casanare.publish.site.charts import municipios_casanare
+from casanare.publish.site.dataset_charts import build_charts, chart_specs, dataset_k, municipio_column
 from casanare.publish.site.downloads import csv_bytes
 from casanare.publish.site.schedule import bogota
 
@@ -60,9 +61,12 @@ def preview(dataset: Dataset, df: pd.DataFrame, rows: int = FILAS_VISTA_PREVIA) 
 def _example_filter(dataset: Dataset, df: pd.DataFrame) -> tuple[str, str] | None:
     """A simple filter that returns rows: the municipio (or first category) with most rows."""
     least = max(dataset_k(dataset), 2)  # a value that only one row has is not an example of a filter
-    candidates = [municipio_column(dataset)] + [
+    row_id = dataset.datos_gov_co.identificador_fila if dataset.datos_gov_co else None
+    bars = [s.dimension for s in chart_specs(dataset, df) if s.kind == "barras"]
+    candidates = [municipio_column(dataset), *bars] + [
         c.nombre_salida for c in dataset.columnas_publicadas
         if c.tipo_salida == "texto" and c.regla.accion == "publicar" and c.dato_personal is None
+        and c.nombre_salida != row_id
     ]
     for name in candidates:
         if not name or name not in df.columns:
@@ -72,6 +76,11 @@ def _example_filter(dataset: Dataset, df: pd.DataFrame) -> tuple[str, str] | Non
         if len(counts):
             return name, str(counts.index[0])
     return None
+
+
+def _seat_name(value: str) -> str | None:
+    """The municipio a DIVIPOLA code names, to explain the example filter."""
+    return next((m.nombre for m in municipios_casanare() if m.codigo == value), None)
 
 
 def api_usage(dataset: Dataset, df: pd.DataFrame, *, version: str, published_at: datetime) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def api_usage(dataset: Dataset, df: pd.DataFrame, *, version: str, published_at:
         "id": four,
         "pagina": f"{base}/d/{four}",
         "endpoint": f"{endpoint}.json",
-        "filtro": {"columna": filtro[0], "valor": filtro[1]} if filtro else None,
+        "filtro": {"columna": filtro[0], "valor": filtro[1], "municipio": _seat_name(filtro[1])} if filtro else None,
         "limite": LIMITE_EJEMPLO,
         "url": json_url,
         # Single quotes: the shell must not expand $limit.
