@@ -8,8 +8,6 @@ own message and what to do. Throttling and 5xx are retried by the client and onl
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from casanare.errors import DatosAbiertosError
 
 
@@ -17,7 +15,7 @@ class PublicacionRechazada(DatosAbiertosError):
     """The portal refused a request (400/404/409): field names, types, ids. Retrying won't help."""
 
     causa = "error_interno"
-    destinatario: ClassVar[str] = "plataforma"
+    destinatario = "plataforma"
 
 
 class CredencialesRechazadas(PublicacionRechazada):
@@ -37,4 +35,4 @@ class ReconciliacionFallida(DatosAbiertosError):
 
     causa = "portal_no_disponible"
     transitoria = True
-    destinatario: ClassVar[str] = "plataforma"
+    destinatario = "plataforma"
