@@ -131,6 +131,30 @@ def generate(fuentes: Path, filas: int) -> Path:
     return path
 
 
+def replicate(source: Path, target: Path, times: int) -> int:
+    """A ``times``-larger copy of the generated CSV, streamed line by line.
+
+    ``generar_fuentes`` keeps every row in memory (5M rows would need several GB just to write
+    the source); copy k of each row gets ``-Ck`` on its record id and rubro code, so ids stay
+    unique and the rubro codes keep their CCPET prefix.
+    """
+    rows = 0
+    with target.open("w", encoding="cp1252", newline="") as dst:
+        writer = csv.writer(dst, delimiter=";", lineterminator="\r\n")
+        for k in range(times):
+            with source.open(encoding="cp1252", newline="") as src:
+                reader = csv.reader(src, delimiter=";")
+                header = next(reader)
+                if k == 0:
+                    writer.writerow(header)
+                for row in reader:
+                    if k:
+                        row = [f"{row[0]}-C{k}", row[1], row[2], f"{row[3]}-C{k}", *row[4:]]
+                    writer.writerow(row)
+                    rows += 1
+    return rows
+
+
 def change_one_percent(path: Path) -> int:
     """Edit the ``Nombre rubro`` of every 100th data row in place (same encoding and layout)."""
     tmp = path.with_suffix(".tmp")
@@ -437,7 +461,13 @@ def main() -> int:
                 shutil.rmtree(work / folder, ignore_errors=True)
             env.stop()
             start_standins(env)
-            source = generate(env.fuentes, args.filas_grande)
+            base = generate(env.fuentes, args.filas)
+            source = base.with_name(base.name + ".grande")
+            veces = max(1, args.filas_grande // args.filas)
+            n = replicate(base, source, veces)
+            source.replace(base)
+            source = base
+            print(f"  fuente grande: {n:,} filas, {source.stat().st_size / 1e6:,.0f} MB".replace(",", "."), flush=True)
             piso5 = floor(source, work)
             print(f"  piso: {piso5.segundos:.1f} s, pico RSS {_gb(piso5.rss_gb)}", flush=True)
             dag5 = run_dag(env, logs / "dag_5m.log", profile("5m"))
