@@ -518,6 +518,9 @@ def load_catalog(directory: Path | None = None) -> Catalog:
                     directory / f"{d.slug}.yaml",
                     [("datos_gov_co.dataset_id", None, f"ya lo usa el conjunto '{other}'")],
                 )
+    from casanare.catalog_checks import warn_descriptions
+
+    warn_descriptions(datasets, directory)
     return Catalog(datasets)
 
 

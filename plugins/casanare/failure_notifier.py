@@ -104,6 +104,7 @@ class NotificadorFallo(BaseNotifier):
             data_docs_url=public_data_docs_url(docs),
             published=published_destinations(stages),
             otras_fallas=others,
+            **_next_steps(ds, causa),
         )
         with SmtpHook(smtp_conn_id=self.smtp_conn_id) as hook:
             sender = sender_address(hook)
@@ -111,9 +112,30 @@ class NotificadorFallo(BaseNotifier):
             # The hook's own send_email_smtp only builds HTML bodies; a clerk's mail client
             # deserves the text alternative too, so the prepared client sends our MIME message.
             hook._smtp_client.send_message(message)
+        # Who was told, for the run note and the status page (addresses only, never data).
+        area.write_json("correo.json", {"para": _addresses(message["To"]), "copia": _addresses(message["Cc"])})
         log.info("Correo de fallo enviado para %s (causa %s, tarea %s)", self.slug, causa, ti.task_id)
 
 
+
+
+def _addresses(header: str | None) -> list[str]:
+    return [a.strip() for a in (header or "").split(",") if a.strip()]
+
+
+def _next_steps(ds: Any, causa: str) -> dict[str, Any]:
+    """Status page, "what happens next" and the run's time in Bogotá, for the e-mail."""
+    from casanare import settings
+    from casanare.publish.site.estado import status_url
+    from casanare.publish.site.schedule import fecha_larga
+    from casanare.resumen import que_sigue
+
+    now = datetime.now(UTC)
+    return {
+        "estado_url": status_url(ds),
+        "que_sigue": que_sigue(ds, causa, now, ", ".join(settings.platform_team_emails())),
+        "fecha_texto": fecha_larga(now, con_dia=True) + " (hora de Colombia)",
+    }
 
 
 @contextmanager

@@ -62,6 +62,10 @@ class RunInfo:
     data_docs_url: str | None = None
     published: list[str] = field(default_factory=list)
     otras_fallas: list[str] = field(default_factory=list)
+    # The dataset's status page on the website (opens without Airflow) and "what happens next".
+    estado_url: str | None = None
+    que_sigue: str | None = None
+    fecha_texto: str | None = None
 
 
 def classify(error: BaseException | None) -> tuple[str, dict[str, Any] | None]:
@@ -170,14 +174,23 @@ def message_fields(dataset: Dataset, causa: str, detalle: dict[str, Any] | None,
     enlaces = [{"etiqueta": "Registro de la ejecución en Airflow", "url": run.log_url}]
     if run.data_docs_url:
         enlaces.append({"etiqueta": "Informe de calidad (Data Docs)", "url": run.data_docs_url})
+    _next_steps(filas, enlaces, run)
     return {
         "nombre": dataset.nombre,
         "dependencia": dataset.dependencia,
-        "ejecucion": run.run_id,
+        "ejecucion": run.fecha_texto or run.run_id,
         "causa": CAUSAS[causa],
         "filas": filas,
         "enlaces": enlaces,
     }
+
+
+def _next_steps(filas: list[tuple[str, str]], enlaces: list[dict[str, str]], run: RunInfo) -> None:
+    """Add "what happens next" and the status page (first link: it opens without Airflow)."""
+    if run.que_sigue:
+        filas.append(("Qué pasa después", run.que_sigue))
+    if run.estado_url:
+        enlaces.insert(0, {"etiqueta": "Estado de publicación del conjunto", "url": run.estado_url})
 
 
 @lru_cache(maxsize=4)
