@@ -4,7 +4,7 @@ GX 1.x pages load Bootstrap 4, bootstrap-table, jQuery, Font Awesome and Vega fr
 on a government network without internet they render unstyled, and every page view tells
 those CDNs which reports an operator opened. The pages are already rendered server-side
 (tables, badges, navigation are plain HTML), so this replaces every external ``<link>`` and
-``<script src>`` with one inline stylesheet covering the Bootstrap classes GX uses. What is
+``<script src>`` (and the GX logo, fetched from S3 on every view) with one inline stylesheet covering the Bootstrap classes GX uses. What is
 lost are the interactive extras (table filters and Vega charts, which our suites do not draw).
 """
 
@@ -15,7 +15,8 @@ from pathlib import Path
 
 MARK = "<!-- casanare: sin recursos externos -->"
 _EXTERNAL = re.compile(
-    r"<link\b[^>]*\bhref=[\"']https?://[^>]*>|<script\b[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>",
+    r"<link\b[^>]*\bhref=[\"']https?://[^>]*>|<script\b[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>"
+    r"|<img\b[^>]*\bsrc=[\"']https?://[^>]*>",
     re.IGNORECASE,
 )
 # The subset of Bootstrap 4 the GX templates use, written for this project (no third-party code).
