@@ -17,6 +17,8 @@ from casanare.publish.site.schedule import fecha_larga, proxima_actualizacion_te
 
 # Minutes between two checks of ``vigilancia_fuentes`` (its cron is */15).
 MINUTOS_VIGILANCIA = 15
+# Airflow's REST API refuses a DAG run note longer than this (``max_length=1000``).
+NOTA_MAXIMA = 1000
 
 
 def _miles(value: Any) -> str:
@@ -160,7 +162,14 @@ def run_note(record: dict[str, Any], links: dict[str, str]) -> str:
                      f" ({calidad['advertencias']} advertencias){puntaje}")
     for destino, texto in record["destinos"].items():
         lines.append(f"- **{destino}:** {texto}")
-    if links:
-        lines.append("")
-        lines.append(" · ".join(f"[{label}]({url})" for label, url in links.items()))
-    return "\n".join(lines)
+    note = "\n".join(lines)
+    # Links while they fit (the status page first); the summary itself is never cut for them.
+    shown = []
+    for label, url in links.items():
+        candidate = " · ".join([*shown, f"[{label}]({url})"])
+        if len(note) + 2 + len(candidate) > NOTA_MAXIMA:
+            break
+        shown.append(f"[{label}]({url})")
+    if shown:
+        note += "\n\n" + " · ".join(shown)
+    return note if len(note) <= NOTA_MAXIMA else note[: NOTA_MAXIMA - 1] + "…"

@@ -63,6 +63,8 @@ def test_failure_note_says_cause_where_who_was_told_and_what_next():
                             sha256_fuente="b" * 64, contacto_plataforma="datos@x.gov.co")
     assert record["resultado"] == "fallido" and record["reintento_con_archivo"] is True
     assert record["sha256_fuente"] == "b" * 64
+    long_links = {f"Enlace {i}": "http://sitio.casanare.gov.co/" + "x" * 150 for i in range(8)}
+    assert len(run_note(record, long_links)) <= 1000  # Airflow refuses longer notes
     note = run_note(record, {})
     assert note.startswith("**Ejecución fallida** en la etapa *lectura de la fuente*")
     assert "Falta la columna obligatoria 'Dosis'." in note
