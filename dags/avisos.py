@@ -20,11 +20,13 @@ DOC_MD = """
 
 Todos los días a las **7:00 a. m.** (hora de Bogotá):
 
-- **`revisar_vigencia`**: compara la última publicación exitosa de cada conjunto con su frecuencia
-  declarada en el catálogo. Si pasó más tiempo del permitido (o nunca se ha publicado), envía **un**
-  aviso de *publicación vencida* a los contactos de la dependencia, con copia al equipo de datos
-  abiertos. El aviso no se repite cada día: se envía una vez por atraso
-  (`<conjunto>/estado/aviso_vencido.json` en el área de staging).
+- **`revisar_vigencia`**: compara la llegada de **datos nuevos** de cada conjunto (cambio del sha256
+  de la fuente, no la última ejecución) con su frecuencia declarada en el catálogo. Si pasó más tiempo
+  del permitido, envía **un** aviso a los contactos de la dependencia, con copia al equipo de datos
+  abiertos: *publicación vencida*, o *sin datos nuevos* cuando las ejecuciones funcionan pero la fuente
+  no cambia. Como máximo un aviso por conjunto y por periodo de su frecuencia
+  (`<conjunto>/estado/aviso_vencido.json` en el área de staging). Un conjunto que aún no ha tenido su
+  primera ejecución programada está en **periodo de gracia** y no recibe avisos.
 - **`resumen_semanal`**: los **lunes** (o con la configuración `{"resumen": true}` al ejecutarlo a
   mano) envía a cada dependencia que tenga `resumen_exitos: semanal` en el catálogo un resumen de
   las publicaciones exitosas de los últimos 7 días.
@@ -57,6 +59,7 @@ with DAG(
         from casanare.catalog import load_catalog
         from casanare.dag_docs import portal_page_url, website_page_url
         from casanare.failure_notifier import mailer
+        from casanare.monitor.collect import registered_at
         from casanare.overdue import check, overdue_message
         from casanare.staging import DatasetArea
 
@@ -64,12 +67,12 @@ with DAG(
         pending = []
         for ds in load_catalog().priorizados:
             area = DatasetArea(settings.staging_url(), ds.slug)
-            vencido = check(ds, area.last_success(), now)
+            vencido = check(ds, area.history(), now, alta=registered_at(area, now))
             if vencido is None:
                 continue
             previous = area.read_json(MARKER) or {}
             if previous.get("episodio") == vencido.episodio:
-                continue  # already told them about this delay
+                continue  # already told them in this period
             pending.append((ds, area, vencido))
         sent = []
         if pending:

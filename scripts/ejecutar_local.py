@@ -90,8 +90,9 @@ def main() -> int:
 
     fixed = args.mantener and not args.puertos_libres
     env = LocalEnv(args.datos, api_port=8080 if fixed else free_port())
-    for folder in ("staging", "sitio", "correos", "portal", "data_docs", "logs"):
+    for folder in ("staging", "sitio", "correos", "portal", "data_docs", "logs", "registro_sitio"):
         shutil.rmtree(args.datos / folder, ignore_errors=True)
+    env.monitoring_db.unlink(missing_ok=True)
     print("▶ Generando fuentes de ejemplo…", flush=True)
     generate_sources(env, args.filas, args.semilla)
     print("▶ Iniciando portal SODA local, servidor SMTP y sitio web…", flush=True)
@@ -117,7 +118,18 @@ def main() -> int:
             summary["segundos"] = round(seconds, 1)
             failures += summary["estado"] != "éxito"
             rows.append((slug, summary))
+        # The platform DAG after the datasets: instruments, Sello evidence and announcements see them published.
+        print("▶ airflow dags test instrumentos", flush=True)
+        run_dag(env, "instrumentos", logs)
+        print("▶ Visitas de ejemplo al portal y al sitio (para que el tablero muestre uso real)…", flush=True)
+        simulate_visits(env, [slug for slug, s in rows if s["estado"] == "éxito"], args.semilla)
+        print(f"▶ airflow dags test {MONITOR_DAG}", flush=True)
+        run_dag(env, MONITOR_DAG, logs)
+        monitor_ok = (env.web_dir / "tablero" / "index.html").is_file()
+        failures += not monitor_ok
         print_summary(env, rows)
+        if not monitor_ok:
+            print(f"\n✗ El DAG {MONITOR_DAG} falló: vea {logs / (MONITOR_DAG + '.log')}")
         if args.mantener:
             # The UI needs every component: the API server becomes `airflow standalone`.
             stop_process(airflow)
@@ -134,6 +146,36 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+MONITOR_DAG = "monitoreo_datos_abiertos"
+
+
+def simulate_visits(env: LocalEnv, slugs: list[str], seed: int) -> None:
+    """Citizens reading published datasets, so the dashboard shows real counts.
+
+    Real HTTP requests that the stand-ins count as the real services do: the portal counts a view
+    on ``/api/views/<id>.json?read=true`` and a download on a CSV export; the website's server
+    writes its access log, which the monitoring DAG reads.
+    """
+    import random
+    import urllib.request
+
+    from casanare.catalog import load_catalog
+
+    rng = random.Random(seed)
+    catalog = load_catalog()
+    for slug in slugs:
+        ds = catalog.get(slug)
+        if not (ds.datos_gov_co and ds.casanare_gov_co):
+            continue
+        urls = [f"{env.portal.url}/api/views/{ds.datos_gov_co.dataset_id}.json?read=true"] * rng.randint(2, 12)
+        urls += [f"{env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.csv"] * rng.randint(0, 5)
+        urls += [f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/"] * rng.randint(1, 8)
+        urls += [f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/datos.csv"] * rng.randint(0, 4)
+        for url in urls:
+            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=30) as response:
+                response.read()
+
+
 def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
     print("\nResumen de la ejecución (entorno embebido)")
     print(f"{'Conjunto':34} {'Estado':22} {'Leídas':>8} {'Publicadas':>10}  Calidad")
@@ -143,8 +185,11 @@ def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
     print("\nDónde mirar:")
     print(f"  Portal datos.gov.co local: {env.portal.url}/api/views/<id>.json y /resource/<id>.json")
     print(f"  Sitio casanare.gov.co local: {env.web.url}/index.html  (carpeta {env.web_dir})")
+    print(f"  Tablero de control (monitoreo): {env.web.url}/tablero/index.html")
     print(f"  Data Docs de calidad: {env.web.url}/data-docs/<conjunto>/index.html  (carpeta {env.docs_dir})")
     print(f"  Estado de cada conjunto (para las dependencias): {env.web.url}/seguimiento/<ruta>/")
+    print(f"  Instrumentos de transparencia (Registro, Índice, priorización): {env.web_dir / 'transparencia'}")
+    print(f"  Evidencias del Sello y anuncios de la Fase III: {env.staging_url}/instrumentos")
     print(f"  Manifiestos y copias de las fuentes: {env.staging_url}")
     print(f"  Correos enviados ({mails}): {env.mail_dir}")
     print(f"  Registros de las tareas (también en la interfaz de Airflow): {env.airflow_home / 'logs'}")

@@ -65,6 +65,14 @@ class LocalEnv:
         return self.root / "correos"
 
     @property
+    def access_log(self) -> Path:
+        return self.root / "registro_sitio" / "access.log"
+
+    @property
+    def monitoring_db(self) -> Path:
+        return self.root / "monitoreo.sqlite"
+
+    @property
     def docs_dir(self) -> Path:
         return self.root / "data_docs"
 
@@ -108,7 +116,10 @@ class LocalEnv:
                 "schema": "http",
                 "extra": {"app_token": APP_TOKEN_LOCAL, "timeout": 30},
             },
-            "CASANARE_GOV_CO": {"conn_type": "fs", "extra": {"path": str(self.web_dir)}},
+            "CASANARE_GOV_CO": {"conn_type": "fs",
+                                "extra": {"path": str(self.web_dir), "registro_acceso": str(self.access_log)}},
+            "MONITOREO_HISTORIAL": {"conn_type": "generic",
+                                    "extra": {"sqlalchemy_url": f"sqlite:///{self.monitoring_db}"}},
             "SMTP_DEFAULT": {
                 "conn_type": "smtp",
                 "host": "127.0.0.1",
@@ -239,7 +250,7 @@ def start_standins(env: LocalEnv, *, portal_port: int = 0, smtp_port: int = 0, w
     )
     env.smtp = start_smtp(env.mail_dir, port=smtp_port)
     # The Data Docs site is served next to the website, as operators and e-mails link to it.
-    env.web = start_web(env.web_dir, port=web_port, mounts={"/data-docs": env.docs_dir})
+    env.web = start_web(env.web_dir, port=web_port, access_log=env.access_log, mounts={"/data-docs": env.docs_dir})
 
 
 def migrate_airflow(env: LocalEnv) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import threading
+import time
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,9 +39,21 @@ class _QuietHandler(SimpleHTTPRequestHandler):
                 finally:
                     self.directory = original
         return super().translate_path(path)
+    access_log: Path | None = None
+    _log_lock = threading.Lock()
 
     def log_message(self, format: str, *args) -> None:
         pass
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Common Log Format, like casanare.gov.co's server: the monitoring DAG counts use from it."""
+        if self.access_log is None:
+            return
+        when = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime())
+        status = getattr(code, "value", code)
+        line = f'{self.client_address[0]} - - [{when}] "{self.requestline}" {status} {size}\n'
+        with self._log_lock, self.access_log.open("a", encoding="utf-8") as fh:
+            fh.write(line)
 
 
 @dataclass
@@ -58,12 +71,18 @@ class WebHandle:
         self.server.server_close()
 
 
-def start_web(root: Path, host: str = "127.0.0.1", port: int = 0, mounts: dict[str, Path] | None = None) -> WebHandle:
-    """Serve ``root`` at ``/`` and each of ``mounts`` (URL prefix → folder) under its prefix."""
+def start_web(root: Path, host: str = "127.0.0.1", port: int = 0, access_log: Path | None = None,
+              mounts: dict[str, Path] | None = None) -> WebHandle:
+    """Serve ``root`` at ``/`` and each of ``mounts`` (URL prefix → folder) under its prefix; with
+    ``access_log`` every request is appended to it (kept outside the site)."""
     root.mkdir(parents=True, exist_ok=True)
     for folder in (mounts or {}).values():
         folder.mkdir(parents=True, exist_ok=True)
-    handler = functools.partial(_QuietHandler, directory=str(root),
+    handler_class = _QuietHandler
+    if access_log is not None:
+        access_log.parent.mkdir(parents=True, exist_ok=True)
+        handler_class = type("_LoggingHandler", (_QuietHandler,), {"access_log": access_log})
+    handler = functools.partial(handler_class, directory=str(root),
                                 mounts={k.rstrip("/"): str(v) for k, v in (mounts or {}).items()})
     server = ThreadingHTTPServer((host, port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

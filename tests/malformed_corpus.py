@@ -157,7 +157,58 @@ def _mixed_encoding_csv(path: Path, rows: list[list[Any]], bad_row: int) -> None
     path.write_bytes(b"\r\n".join(lines) + b"\r\n")
 
 
+def _csv_text(rows: list[list[Any]], sep: str = ",") -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=sep, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _cut_mid_row_unquoted(path: Path) -> None:
+    """A `;` budget export cut in the middle of the last amount (``170.502.583,73`` → ``170``)."""
+    text = _csv_text([HEADERS, *filas(9)], sep=";")
+    text += ";".join(fila(10)[:4]) + ";170"
+    path.write_text(text, encoding="utf-8")
+
+
+def _cut_mid_row_quoted(path: Path) -> None:
+    rows = [HEADERS, *filas(9)]
+    text = "\r\n".join(",".join(f'"{c}"' for c in r) for r in rows) + "\r\n"
+    path.write_text(text + '"10","1000000010","PERSONA FICTI', encoding="utf-8")
+
+
+def _fewer_fields_last(path: Path) -> None:
+    path.write_text(_csv_text([HEADERS, *filas(9), fila(10)[:3]]), encoding="utf-8")
+
+
+def _semicolon_utf8_declared_comma(path: Path) -> None:
+    """Excel es-CO "CSV UTF-8": BOM, `;`, quoted texts, decimal commas."""
+    rows = [HEADERS, *filas(6)]
+    text = "\r\n".join(";".join(f'"{c}"' if i == 2 else c for i, c in enumerate(r)) for r in rows) + "\r\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+
+def _mixed_number_formats(path: Path) -> None:
+    rows = [HEADERS, *filas(8)]
+    rows = with_cell(rows, 3, 4, "1,234.50")
+    write_csv(path, rows)
+
+
 CASOS: list[Caso] = [
+    Caso("csv_cortado_a_mitad_de_fila_sin_comillas", "presupuesto.csv", _cut_mid_row_unquoted, ArchivoConErrores,
+         "parece cortado", filas=[11], como_corregir="Exporte de nuevo el archivo completo"),
+    Caso("csv_cortado_a_mitad_de_fila_con_comillas", "citado.csv", _cut_mid_row_quoted, ArchivoConErrores,
+         "parece cortado", filas=[11]),
+    Caso("csv_ultima_fila_con_menos_campos", "corto.csv", _fewer_fields_last, ArchivoConErrores,
+         "la última fila tiene 3 de los 7 campos", filas=[11]),
+    Caso("csv_punto_y_coma_con_coma_declarada", "excel_es_co.csv", _semicolon_utf8_declared_comma,
+         ArchivoConErrores, "separa las columnas con punto y coma", filas=[1], fuente={"delimitador": ","}),
+    Caso("csv_numero_con_formato_contrario", "formatos.csv", _mixed_number_formats, ArchivoConErrores,
+         "formato numérico distinto", filas=[4], columna="valor", secretos=["1,234.50"],
+         como_corregir="1.234.567,89"),
+
     Caso("archivo_inexistente", "no_existe.csv", None, FuenteNoEncontrada, "No se encontró el archivo fuente",
          como_corregir="no_existe.csv"),
     Caso("csv_vacio", "vacio.csv", lambda p: p.write_bytes(b""), ArchivoConErrores, "El archivo está vacío"),

@@ -8,7 +8,7 @@ unknown keys so a typo fails loudly, and every error names the file, the field a
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -126,6 +126,15 @@ FRECUENCIA_PORTAL: dict[str, str] = {
 }
 
 
+def normalizar_encabezado(text: object) -> str:
+    """``"  Número de  Documento "`` → ``"numero de documento"`` (how headers are compared)."""
+    import unicodedata
+
+    raw = unicodedata.normalize("NFKD", str(text or ""))
+    raw = "".join(ch for ch in raw if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", " ", raw).strip()
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -175,6 +184,34 @@ class Regla(_Model):
         return self.accion != "eliminar"
 
 
+class Excepcion(_Model):
+    """Decreto 103 de 2015 fields of a classified or reserved column or dataset (Índice de
+    Información Clasificada y Reservada). Blank fields take the defaults by kind of personal data
+    (``casanare.excepciones``); the loader refuses any field left undetermined."""
+
+    objetivo_legitimo: str | None = Field(None, min_length=10, description="Objetivo legítimo de la excepción.")
+    fundamento_constitucional_legal: str | None = Field(
+        None, min_length=5, description="Fundamento constitucional o legal (p. ej. 'Ley 1581 de 2012')."
+    )
+    fundamento_juridico: str | None = Field(
+        None, min_length=5, description="Fundamento jurídico de la excepción (p. ej. 'Ley 1712 de 2014, art. 18, lit. a')."
+    )
+    alcance: Literal["total", "parcial"] | None = Field(None, description="Excepción total o parcial.")
+    fecha_calificacion: date | None = Field(None, description="Fecha de la calificación (AAAA-MM-DD).")
+    plazo: str | None = Field(None, min_length=3, description="Plazo de la clasificación o reserva.")
+
+
+class Calificacion(_Model):
+    """Dataset-wide facts of the Índice shared by its classified columns."""
+
+    fecha_calificacion: date = Field(description="Fecha en que se calificó la información (AAAA-MM-DD).")
+    fecha_generacion: date | None = Field(
+        None, description="Fecha de generación de la información; por defecto 'fecha_emision'."
+    )
+    responsable_produccion: str | None = Field(None, min_length=3, description="Por defecto, la dependencia.")
+    responsable_informacion: str | None = Field(None, min_length=3, description="Por defecto, la dependencia.")
+
+
 class Columna(_Model):
     nombre: Annotated[str, Field(pattern=FIELD_RE, description="Nombre de campo API (minúsculas, _).")]
     titulo: str | None = Field(None, description="Nombre visible; por defecto se deriva del nombre.")
@@ -188,9 +225,12 @@ class Columna(_Model):
     nombre_publicado: Annotated[str, Field(pattern=FIELD_RE)] | None = None
     minimo: float | str | None = Field(None, description="Valor o fecha mínima esperada.")
     maximo: float | str | None = Field(None, description="Valor o fecha máxima esperada.")
+    excepcion: Excepcion | None = Field(None, description="Campos del Índice si la columna es clasificada o reservada.")
 
     @model_validator(mode="after")
     def _check_privacy(self) -> Columna:
+        if self.excepcion is not None and self.clasificacion == "publica":
+            raise ValueError(f"la columna '{self.nombre}' es pública: 'excepcion' solo aplica a clasificadas o reservadas")
         if self.clasificacion == "reservada" and self.regla.publica_algo:
             raise ValueError(
                 f"la columna '{self.nombre}' es reservada y solo admite la regla 'eliminar' "
@@ -206,6 +246,24 @@ class Columna(_Model):
                 f"la columna de texto libre '{self.nombre}' necesita 'redactar_texto' o 'eliminar'"
             )
         return self
+
+    @model_validator(mode="after")
+    def _check_aliases(self) -> Columna:
+        seen: dict[str, str] = {}
+        for alias in self.alias:
+            key = normalizar_encabezado(alias)
+            if key in seen:
+                raise ValueError(
+                    f"la columna '{self.nombre}' repite el alias '{alias}' (igual a '{seen[key]}' sin contar "
+                    "mayúsculas, tildes ni signos)"
+                )
+            seen[key] = alias
+        return self
+
+    @property
+    def encabezados_aceptados(self) -> list[str]:
+        """Every header that maps to this column: name, title and aliases."""
+        return [self.nombre, self.nombre.replace("_", " "), self.titulo_visible, *self.alias]
 
     @property
     def publicada(self) -> bool:
@@ -249,6 +307,18 @@ class FuenteArchivo(_Model):
     codificacion: str | None = None
     delimitador: str | None = Field(None, min_length=1, max_length=1)
     valores_nulos: list[str] = Field(default_factory=lambda: ["", "N/A", "NA", "-", "NULL", "SIN DATO"])
+    separador_decimal: Literal[",", "."] | None = Field(
+        None, description="Separador decimal de los números del archivo; None = inferirlo de cada columna completa."
+    )
+    separador_miles: Literal[".", ",", " ", ""] | None = Field(
+        None, description="Separador de miles ('' = ninguno); None = el opuesto del separador decimal."
+    )
+
+    @model_validator(mode="after")
+    def _check_separators(self) -> FuenteArchivo:
+        if self.separador_decimal and self.separador_miles == self.separador_decimal:
+            raise ValueError("'separador_decimal' y 'separador_miles' no pueden ser el mismo carácter")
+        return self
 
     @property
     def formato_efectivo(self) -> str:
@@ -300,8 +370,25 @@ class DatosGovCo(_Model):
         return self.modo or ("incremental" if self.identificador_fila else "reemplazo")
 
 
+TipoGrafico = Literal["barras", "lineas", "mapa"]
+
+
+class Grafico(_Model):
+    """A chart on the dataset's web page. Without any, defaults are chosen from the column types."""
+
+    tipo: TipoGrafico = Field(description="barras (por categoría), lineas (en el tiempo) o mapa (por municipio).")
+    dimension: Annotated[str, Field(pattern=FIELD_RE, description="Columna publicada por la que se agrupa.")]
+    medida: Annotated[str, Field(pattern=FIELD_RE)] = Field(
+        "filas", description="'filas' (cuenta registros) o una columna numérica publicada (suma)."
+    )
+    titulo: Annotated[str, Field(min_length=3, max_length=120)] | None = None
+
+
 class CasanareGovCo(_Model):
     ruta: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$", description="Carpeta de la página.")]
+    graficos: list[Grafico] = Field(
+        default_factory=list, max_length=6, description="Gráficos de la página; por defecto según los tipos."
+    )
 
 
 class Dataset(_Model):
@@ -319,11 +406,19 @@ class Dataset(_Model):
     fuente_primaria: bool
     evidencia_solicitud: list[EvidenciaSolicitud] = Field(min_length=1)
     soporte: Literal["digital", "física", "física y digital"]
+    formato: str | None = Field(
+        None, min_length=2, description="Formato en que se conserva (p. ej. 'XLSX', 'Papel'); por defecto, el de la fuente."
+    )
     frecuencia_generacion: Frecuencia
     frecuencia_actualizacion: Frecuencia
     disponible: bool
     publicada: bool
     ubicacion: Annotated[str, Field(min_length=3)]
+    # Ley 1712 de 2014 arts. 18-20: the whole dataset may be classified or reserved; its classified
+    # or reserved columns and it go to the Índice de Información Clasificada y Reservada.
+    clasificacion: Clasificacion = "publica"
+    excepcion: Excepcion | None = None
+    calificacion: Calificacion | None = None
     # Prioritization and publication.
     priorizado: bool
     licencia: Licencia = "CC BY-SA 4.0"
@@ -352,8 +447,12 @@ class Dataset(_Model):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Dataset:
+        if self.excepcion is not None and self.clasificacion == "publica":
+            raise ValueError("el conjunto es público: 'excepcion' solo aplica a conjuntos clasificados o reservados")
         if not self.priorizado:
             return self
+        if self.clasificacion != "publica":
+            raise ValueError(f"un conjunto {self.clasificacion} no se publica: no puede estar priorizado")
         for needed in ("fuente", "datos_gov_co", "casanare_gov_co"):
             if getattr(self, needed) is None:
                 raise ValueError(f"un conjunto priorizado necesita '{needed}'")
@@ -363,6 +462,12 @@ class Dataset(_Model):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ValueError(f"columnas repetidas: {', '.join(duplicated)}")
+        claimed: dict[str, str] = {}
+        for col in self.columnas:
+            for header in {normalizar_encabezado(h) for h in col.alias}:
+                other = claimed.setdefault(header, col.nombre)
+                if other != col.nombre:
+                    raise ValueError(f"el alias '{header}' aparece en dos columnas: '{other}' y '{col.nombre}'")
         out_names = [c.nombre_salida for c in self.columnas if c.publicada]
         if len(out_names) != len(set(out_names)):
             raise ValueError("dos columnas publicadas tendrían el mismo nombre de salida")
@@ -446,6 +551,8 @@ class Catalog:
 
     def __init__(self, datasets: list[Dataset]) -> None:
         self.datasets = sorted(datasets, key=lambda d: d.slug)
+        # Where ``priorizado`` and the prioritization ranking disagree (plan 10.3), filled by the loader.
+        self.avisos_priorizacion: list[str] = []
 
     @cached_property
     def _by_slug(self) -> dict[str, Dataset]:
@@ -488,7 +595,84 @@ def load_dataset(path: Path) -> Dataset:
             problems.append((_field_name(data, loc), _line_of(root, loc), _spanish(err)))
         raise CatalogError(path, problems) from None
     _check_files(path, root, dataset)
+    _check_indice(path, root, dataset)
+    charts = [(("casanare_gov_co", "graficos", *loc), msg) for loc, msg in chart_problems(dataset)]
+    if charts:
+        raise CatalogError(path, [(_field_name(data, loc), _line_of(root, loc), msg) for loc, msg in charts])
     return dataset
+
+
+# Columns a chart may group by in time: dates, and dates generalized to month or year.
+_TEMPORALES = {"fecha", "fecha_hora"}
+
+
+def chart_problems(dataset: Dataset) -> list[tuple[tuple[Any, ...], str]]:
+    """Declared charts that name a column the page can't chart: ``((index, field), message)``."""
+    if dataset.casanare_gov_co is None:
+        return []
+    published = {c.nombre_salida: c for c in dataset.columnas_publicadas}
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for i, chart in enumerate(dataset.casanare_gov_co.graficos):
+        column = published.get(chart.dimension)
+        if column is None:
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una columna publicada"))
+        elif column.regla.accion in {"seudonimizar", "enmascarar", "redactar_texto"}:
+            problems.append(((i, "dimension"), f"no se agrupa por '{chart.dimension}' (columna {column.regla.accion})"))
+        elif chart.tipo == "lineas" and not (
+            column.tipo_salida in _TEMPORALES | {"entero"} or column.regla.metodo in {"mes", "anio"}
+        ):
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una fecha, un mes ni un año"))
+        elif chart.tipo == "mapa" and not es_columna_municipio(column):
+            problems.append(((i, "dimension"), f"'{chart.dimension}' no es una columna de municipio"))
+        if chart.medida != "filas":
+            measure = published.get(chart.medida)
+            if measure is None or measure.tipo_salida not in {"entero", "decimal"}:
+                problems.append(((i, "medida"), f"'{chart.medida}' no es 'filas' ni una columna numérica publicada"))
+    return problems
+
+
+def es_columna_municipio(column: Columna) -> bool:
+    """A column holding the municipio (DIVIPOLA code or name)."""
+    return (
+        column.dato_personal == "municipio"
+        or column.regla.metodo == "municipio"
+        or column.nombre_salida in {"municipio", "codigo_municipio", "cod_municipio", "codigo_divipola"}
+    )
+
+
+def _check_indice(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:
+    """Refuse a classified or reserved entry that leaves a Decreto 103 field undetermined."""
+    from casanare.excepciones import CAMPOS_CALIFICACION, CAMPOS_EXCEPCION, missing, resolve
+
+    labels = {**CAMPOS_EXCEPCION, **CAMPOS_CALIFICACION}
+    problems: list[tuple[str, int | None, str]] = []
+    targets: list[tuple[str, tuple[Any, ...], Columna | None]] = []
+    if dataset.clasificacion != "publica":
+        targets.append(("", (), None))
+    for position, col in enumerate(dataset.columnas):
+        if col.clasificacion != "publica":
+            targets.append((f"columnas[{col.nombre}].", ("columnas", position), col))
+    for prefix, loc, col in targets:
+        quien = f"la columna '{col.nombre}'" if col is not None else "el conjunto"
+        clasificacion = col.clasificacion if col is not None else dataset.clasificacion
+        for campo in missing(resolve(dataset, col)):
+            if campo in ("fecha_calificacion", "fecha_generacion") and dataset.calificacion is None:
+                name, where = f"calificacion.{campo}", ()
+            elif campo == "fecha_generacion":
+                name, where = "calificacion.fecha_generacion", ("calificacion",)
+            else:
+                name, where = f"{prefix}excepcion.{campo}", loc
+            problems.append((name, _line_of(root, where), (
+                f"{quien} es {clasificacion}: falta '{labels[campo]}' para el Índice de Información "
+                "Clasificada y Reservada (Decreto 103 de 2015)"
+            )))
+    if problems:
+        # A missing dataset-wide date is one problem, however many columns need it.
+        unique: dict[str, tuple[str, int | None, str]] = {}
+        for problem in problems:
+            key = problem[0] if problem[0].startswith("calificacion.") else f"{problem[0]}#{len(unique)}"
+            unique.setdefault(key, problem)
+        raise CatalogError(path, list(unique.values()))
 
 
 def _check_files(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:
@@ -518,10 +702,13 @@ def load_catalog(directory: Path | None = None) -> Catalog:
                     directory / f"{d.slug}.yaml",
                     [("datos_gov_co.dataset_id", None, f"ya lo usa el conjunto '{other}'")],
                 )
+    catalog = Catalog(datasets)
     from casanare.catalog_checks import warn_descriptions
+    from casanare.priorizacion import report_on_load
 
     warn_descriptions(datasets, directory)
-    return Catalog(datasets)
+    catalog.avisos_priorizacion = report_on_load(catalog.datasets)
+    return catalog
 
 
 def json_schema() -> dict[str, Any]:

@@ -74,3 +74,26 @@ def website_transport():
 
         return SftpFolder.from_connection(conn)
     raise ErrorDeConfiguracion(f"Tipo de conexión no soportado para casanare_gov_co: {kind}")
+
+
+# Monitoring (monitoreo_datos_abiertos) ---------------------------------------------------------
+
+HISTORY_CONN = "monitoreo_historial"
+
+
+def monitoring_history_url() -> str:
+    """SQLAlchemy URL of the monitoring history database (SQLite locally, PostgreSQL in production)."""
+    return sql_url(HISTORY_CONN)
+
+
+def portal_endpoint():
+    """Read-only view of ``datos_gov_co`` for monitoring: base URL and app token."""
+    from casanare.monitor.portal import endpoint_from_connection
+
+    return endpoint_from_connection(_get(PORTAL_CONN))
+
+
+def website_access_log() -> Path | None:
+    """The website server's access log (extra ``registro_acceso`` of ``casanare_gov_co``), if configured."""
+    path = (_get(WEBSITE_CONN).extra_dejson or {}).get("registro_acceso")
+    return Path(path) if path else None

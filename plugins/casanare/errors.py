@@ -31,8 +31,8 @@ class Ubicacion:
         if self.hoja:
             partes.append(f'hoja "{self.hoja}"')
         if self.filas:
-            mostradas = ", ".join(str(f) for f in self.filas[:10])
-            extra = f" (y {len(self.filas) - 10} más)" if len(self.filas) > 10 else ""
+            mostradas = ", ".join(str(f) for f in self.filas[:20])
+            extra = f" (y {len(self.filas) - 20} más)" if len(self.filas) > 20 else ""
             partes.append(f"fila{'s' if len(self.filas) > 1 else ''} {mostradas}{extra}")
         if self.columna:
             partes.append(f"columna {self.columna}")

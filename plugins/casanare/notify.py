@@ -126,8 +126,8 @@ def where(causa: str, ubicacion: dict[str, Any], dataset: Dataset) -> str:
         parts.append(f"hoja \"{ubicacion['hoja']}\"")
     filas = [int(f) for f in ubicacion.get("filas") or []]
     if filas:
-        shown = ", ".join(str(f) for f in filas[:10])
-        more = f" (y {len(filas) - 10} más)" if len(filas) > 10 else ""
+        shown = ", ".join(str(f) for f in filas[:20])
+        more = f" (y {len(filas) - 20} más)" if len(filas) > 20 else ""
         parts.append(("filas " if len(filas) > 1 else "fila ") + shown + more)
     if ubicacion.get("columna"):
         parts.append(f"columna {ubicacion['columna']}")

@@ -88,3 +88,29 @@ def test_all_prioritized_dags_publish(local_env):
         states = run_dag(ds.slug)
         assert set(states.values()) == {"success"}, (ds.slug, states)
         assert portal_rows(local_env, ds.datos_gov_co.dataset_id), ds.slug
+
+
+def test_api_snippets_on_the_page_return_rows_from_the_portal(vacunacion_run):
+    """Copy the page's curl command and pandas snippet as a citizen would, and run them."""
+    import html
+    import re
+    import shlex
+    import subprocess
+
+    import pandas as pd
+
+    env, _ = vacunacion_run
+    ds = load_catalog().get(SLUG)
+    page = requests.get(f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/index.html", timeout=10).text
+    curl = html.unescape(re.search(r'<code id="fragmento-curl">(.*?)</code>', page, re.S).group(1))
+    argv = shlex.split(curl)
+    assert argv[0] == "curl" and argv[1].startswith(f"{env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.json?")
+    done = subprocess.run([*argv, "--silent", "--show-error", "--fail"], capture_output=True, timeout=60, check=True)
+    rows = json.loads(done.stdout)
+    column, value = re.search(r"\?(\w+)=([^&]+)&\$limit=100$", argv[1]).groups()
+    assert 0 < len(rows) <= 100 and all(r[column] == value for r in rows)
+    snippet = html.unescape(re.search(r'<code id="fragmento-pandas">(.*?)</code>', page, re.S).group(1))
+    scope: dict = {}
+    exec(snippet.replace("print(datos.head())", ""), scope)  # the citizen's own Python session
+    assert isinstance(scope["datos"], pd.DataFrame) and len(scope["datos"]) == len(rows)
+    assert set(scope["datos"][column].astype(str)) == {value}

@@ -2,7 +2,8 @@
 public or operator-visible for any original identifier. Zero hits.
 
 Looked at: portal rows read back through SODA (and each dataset's ``/api/views`` metadata),
-every file of the website (HTML, CSV, JSON, XLSX, feeds), the GX Data Docs, the sent e-mails
+every file of the website (HTML, CSV, JSON, XLSX, feeds) and, on their own, the SVG charts and
+maps inline in its pages (text unescaped: titles, descriptions, labels), the GX Data Docs, the sent e-mails
 (.eml, decoded), the task logs (``airflow dags test`` prints them on its console, which is
 captured; any file under AIRFLOW_HOME/logs is read too), the XCom
 table of the Airflow metadata DB, and the run manifests plus ``anonimizado.parquet`` in staging.
@@ -21,6 +22,7 @@ identifier and is not searched. Failures report where and how many, never the va
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -53,6 +55,7 @@ _LAYOUTS = re.compile(
     r"|(?<![\d.])\d{9}-\d(?!\d)"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 
 
 def _fold(text: str) -> str:
@@ -134,8 +137,8 @@ def _public_texts(env, catalog, outputs) -> dict[str, list[str]]:
     import pandas as pd
     from python_calamine import CalamineWorkbook
 
-    texts: dict[str, list[str]] = {k: [] for k in ("portal", "sitio", "data_docs", "correos", "logs", "xcom",
-                                                     "staging")}
+    texts: dict[str, list[str]] = {k: [] for k in ("portal", "sitio", "svg", "data_docs", "correos", "logs",
+                                                     "xcom", "staging")}
     for ds in catalog.priorizados:
         dataset_id = ds.datos_gov_co.dataset_id
         rows = requests.get(f"{env.portal.url}/resource/{dataset_id}.json", params={"$limit": 10_000_000},
@@ -149,7 +152,10 @@ def _public_texts(env, catalog, outputs) -> dict[str, list[str]]:
             for name in book.sheet_names:
                 texts["sitio"].append(json.dumps(book.get_sheet_by_name(name).to_python(), default=str))
         else:
-            texts["sitio"].append(path.read_bytes().decode("utf-8", errors="replace"))
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            texts["sitio"].append(text)
+            if path.suffix == ".html":  # charts, maps and index sparklines, searched as their own texts
+                texts["svg"].extend(html.unescape(svg) for svg in _SVG.findall(text))
     for path in sorted(p for p in env.docs_dir.rglob("*") if p.is_file()):
         texts["data_docs"].append(path.read_bytes().decode("utf-8", errors="replace"))
     for path in sorted(env.mail_dir.glob("*.eml")):
@@ -207,8 +213,11 @@ def test_no_original_identifier_anywhere_public_or_operator_visible(red_team_env
     # The task logs really are in what is searched: each run printed the anonymize task's line.
     assert all(f"Anonimizado {slug}" in out for slug, out in outputs.items())
     texts = _public_texts(env, catalog, outputs)
-    assert all(texts[k] for k in ("portal", "sitio", "data_docs", "logs", "xcom", "staging")), {
+    assert all(texts[k] for k in ("portal", "sitio", "svg", "data_docs", "logs", "xcom", "staging")), {
         k: len(v) for k, v in texts.items()
     }
+    # Every dataset page drew charts (bars, lines, the map) and the index a small chart per dataset.
+    assert len(texts["svg"]) >= 3 * len(catalog.priorizados)
+    assert sum("grafico-mapa" in svg for svg in texts["svg"]) >= len(catalog.priorizados) - 1
     hits = Counter({where: sum(identifiers.hits(t) for t in chunks) for where, chunks in texts.items()})
     assert +hits == Counter(), f"identificadores originales encontrados (conteos por lugar): {dict(+hits)}"

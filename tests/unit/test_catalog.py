@@ -145,3 +145,36 @@ def test_every_plan_frequency_has_a_schedule():
     assert CRON_POR_FRECUENCIA["semestral"] == "0 6 1 1,7 *"
     assert CRON_POR_FRECUENCIA["anual"] == "0 6 1 1 *"
     assert CRON_POR_FRECUENCIA["eventual"] is None
+
+
+def test_repeated_alias_is_refused_with_its_column_and_line(include):
+    data = mutate(base(), "columnas.0.alias", ["Número", "Numero", "ID"])
+    with pytest.raises(CatalogError, match=r"columnas\[.*\].*línea.*repite el alias 'Numero'"):
+        load_dataset(write(include, data))
+
+
+def test_alias_claimed_by_two_columns_is_refused(include):
+    data = base()
+    data["columnas"][0]["alias"] = ["Código"]
+    data["columnas"][1]["alias"] = ["codigo"]
+    with pytest.raises(CatalogError, match="aparece en dos columnas"):
+        load_dataset(write(include, data))
+
+
+def test_number_separators_are_declared_per_source(include):
+    data = base()
+    data["fuente"]["separador_decimal"] = ","
+    data["fuente"]["separador_miles"] = "."
+    assert load_dataset(write(include, data)).fuente.separador_miles == "."
+    data["fuente"]["separador_miles"] = ","
+    with pytest.raises(CatalogError, match="no pueden ser el mismo carácter"):
+        load_dataset(write(include, data))
+
+
+def test_sample_catalog_has_no_repeated_aliases():
+    from casanare.catalog import load_catalog, normalizar_encabezado
+
+    for ds in load_catalog().datasets:
+        for col in ds.columnas:
+            normalized = [normalizar_encabezado(a) for a in col.alias]
+            assert len(normalized) == len(set(normalized)), (ds.slug, col.nombre)

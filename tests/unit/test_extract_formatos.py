@@ -26,7 +26,7 @@ def run(tmp_path, ds, hash_anterior=None):
 
 def check_typed(frame: pd.DataFrame, n: int) -> None:
     assert list(frame["id_registro"]) == list(range(1, n + 1))
-    assert frame["id_registro"].dtype == "int64"
+    assert frame["id_registro"].dtype == "Int64"  # nullable integers end to end
     assert frame["valor"].iloc[0] == pytest.approx(1234.51)
     assert frame["fecha"].iloc[0] == pd.Timestamp(2024, 3, 2)
     assert frame["vacunado"].tolist()[:2] == [True, False]

@@ -30,34 +30,38 @@ def text_of(msg) -> str:
     return parsed.get_body(preferencelist=("plain",)).get_content()
 
 
+LONG_AGO = datetime(2025, 1, 1, tzinfo=UTC)
+
+
 def test_monthly_dataset_is_overdue_after_its_vigencia():
     ds = dataset()  # mensual: 32 days
-    assert check(ds, {"fecha": (NOW - timedelta(days=31)).isoformat()}, NOW) is None
-    late = check(ds, {"fecha": (NOW - timedelta(days=40)).isoformat()}, NOW)
+    assert check(ds, [{"fecha": (NOW - timedelta(days=31)).isoformat()}], NOW, alta=LONG_AGO) is None
+    late = check(ds, [{"fecha": (NOW - timedelta(days=40)).isoformat()}], NOW, alta=LONG_AGO)
     assert late is not None and late.atraso.days == 8
-    assert late.episodio == (NOW - timedelta(days=40)).isoformat()
+    assert late.episodio == f"{(NOW - timedelta(days=8)).isoformat()}#0"
 
 
-def test_never_published_is_overdue_and_eventual_never_is():
-    never = check(dataset(), None, NOW)
-    assert never is not None and never.ultima is None and never.episodio == "nunca"
-    assert check(dataset(frecuencia_actualizacion="eventual"), None, NOW) is None
+def test_never_published_is_overdue_after_grace_and_eventual_never_is():
+    never = check(dataset(), [], NOW, alta=LONG_AGO)
+    assert never is not None and never.ultima is None and never.episodio.startswith("sin_publicar#")
+    assert check(dataset(), [], NOW, alta=NOW) is None  # grace: first scheduled run still ahead
+    assert check(dataset(frecuencia_actualizacion="eventual"), [], NOW, alta=LONG_AGO) is None
 
 
 def test_naive_dates_are_read_as_utc():
     naive = (NOW - timedelta(days=40)).replace(tzinfo=None).isoformat()
-    assert check(dataset(), {"fecha": naive}, NOW).atraso.days == 8
+    assert check(dataset(), [{"fecha": naive}], NOW, alta=LONG_AGO).atraso.days == 8
 
 
 def test_overdue_message_in_spanish_to_contacts_with_team_in_copy():
     ds = dataset()
-    late = check(ds, {"fecha": "2026-10-01T05:00:00+00:00"}, NOW)
+    late = check(ds, [{"fecha": "2026-10-01T05:00:00+00:00"}], NOW, alta=LONG_AGO)
     msg = overdue_message(ds, late, sender="datos@casanare.gov.co", cc=["equipo@casanare.gov.co"],
                           links=[{"etiqueta": "Ver en datos.gov.co", "url": "https://www.datos.gov.co/d/test-0001"}])
     assert msg["Subject"] == "[Datos Abiertos Casanare] Conjunto de prueba: publicación vencida"
     assert (msg["To"], msg["Cc"]) == ("salud@casanare.gov.co", "equipo@casanare.gov.co")
     text = text_of(msg)
-    assert "Última publicación exitosa: 2026-10-01 05:00." in text
+    assert "Últimos datos nuevos: 2026-10-01 05:00." in text
     assert "Días de atraso: 21." in text
     assert "https://www.datos.gov.co/d/test-0001" in text
 

@@ -106,8 +106,6 @@ def test_description_naming_a_dropped_column_is_reported():
                                       "mes de aplicación, institución vacunadora y municipio")
     assert dropped_columns_in_description(ds.model_copy(update={"descripcion": promised})) == [
         "Institución vacunadora", "Municipio"]
-    aliases = [a.lower() for c in ds.columnas for a in [c.titulo_visible, *c.alias]]
-    assert aliases.count("biológico") == 1
 
 
 def test_corrected_file_after_a_source_failure_triggers_once(tmp_path):

@@ -110,8 +110,9 @@ def test_page_escapes_every_catalog_text(published):
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "<b>negrita</b>" not in html
-    # The only script on the site is the index's own inline filter.
-    assert outline((root / "conjuntos" / ruta / "index.html").read_text()).scripts == []
+    # Scripts are inline progressive enhancements (index filter, preview filter/sort): no src.
+    scripts = outline((root / "conjuntos" / ruta / "index.html").read_text()).scripts
+    assert len(scripts) == 1 and all("src" not in s for s in scripts)
     assert b"<script>alert" not in (root / "novedades.atom").read_bytes()
 
 

@@ -18,7 +18,7 @@ from casanare.extract.table import RawTable
 from casanare.staging import Storage
 
 SPREADSHEETS = {"xlsx", "xls", "ods", "xlsm"}
-MAX_ROWS_REPORTED = 10
+MAX_ROWS_REPORTED = 20
 EXPECTED = {
     "entero": "un número entero (por ejemplo 1234 o 1.234)",
     "decimal": "un número (por ejemplo 1.234,56)",
@@ -126,7 +126,7 @@ def _open_file(fuente: FuenteArchivo, dataset: Dataset, area: Storage) -> tuple[
             ubicacion=Ubicacion(archivo=path.name),
             como_corregir="Entregue la fuente como .xlsx, .xls, .ods, .csv o .txt, o declare 'formato' en el catálogo.",
         )
-    return read_csv(path, fuente, utf8=archived.utf8, cp1252=archived.cp1252), archived.sha256, archived.url
+    return read_csv(path, fuente, utf8=archived.utf8, cp1252=archived.cp1252, dataset=dataset), archived.sha256, archived.url
 
 
 def _blank(row: list[Any]) -> bool:
@@ -136,17 +136,26 @@ def _blank(row: list[Any]) -> bool:
 def _write_typed(
     table: RawTable, dataset: Dataset, area: Storage, report: dict[str, Any], *, allow_empty: bool = False
 ) -> int:
+    """Type every column into ``extraido.parquet`` in two passes over a local intermediate file.
+
+    Pass 1 streams the source once: text, dates and booleans are typed at once, numeric columns
+    are kept as cleaned text while their separator evidence is counted over the WHOLE column.
+    Pass 2 reads every numeric column with that one convention (or the catalog's).
+    """
+    import tempfile
+
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from casanare.extract.coerce import coerce_series
+    from casanare.extract.coerce import NUMERIC, coerce_series, split_numeric
     from casanare.extract.headers import map_headers
+    from casanare.extract.numbers import Evidencia, evidence
 
     # A query result has no header row to point at; a file's header is the row above the data.
     header_rows = [table.first_data_row - 1] if table.first_data_row > 1 else []
     where = Ubicacion(archivo=table.archivo, hoja=table.hoja, filas=header_rows)
-    mapping = map_headers(table.headers, dataset, where)
+    mapping = map_headers(table.headers, dataset, where, **_header_hint(table))
     if mapping.extra:
         report["columnas_extra"] = mapping.extra
         report["advertencias"].append(
@@ -158,39 +167,47 @@ def _write_typed(
     sources = {name: str(table.headers[pos]) for name, pos in mapping.positions.items()}
     if table.ocultas:
         report["columnas_ocultas_ignoradas"] = table.ocultas
-    schema = arrow_schema(dataset)
     nulls = frozenset(v.strip().upper() for v in getattr(dataset.fuente, "valores_nulos", ["", "NULL"]))
-    bad: dict[str, list[int]] = {}
-    bad_counts: dict[str, int] = {}
+    problems = _Problems()
+    numeric = [c for c in dataset.columnas if c.tipo in NUMERIC]
+    evidencias = {c.nombre: Evidencia() for c in numeric}
+    stage_schema = _intermediate_schema(dataset)
     total = 0
     consumed = 0  # source rows seen so far, blank ones included, so row numbers match the file
-    with area.open("extraido.parquet", "wb") as sink, pq.ParquetWriter(sink, schema) as writer:
-        for chunk in table.chunks:
-            numbers = [table.first_data_row + consumed + i for i, r in enumerate(chunk) if not _blank(r)]
-            consumed += len(chunk)
-            kept = [r for r in chunk if not _blank(r)]
-            if not kept:
-                continue
-            frame = pd.DataFrame(kept, dtype="object")
-            del kept
-            columns = {}
-            for col in dataset.columnas:
-                pos = mapping.positions.get(col.nombre)
-                raw = frame[pos] if pos is not None and pos in frame.columns else pd.Series([None] * len(frame))
-                typed, bad_mask = coerce_series(raw, col.tipo, nulls)
-                if bad_mask.any():
-                    positions = bad_mask.to_numpy().nonzero()[0]
-                    bad_counts[col.nombre] = bad_counts.get(col.nombre, 0) + len(positions)
-                    rows = bad.setdefault(col.nombre, [])
-                    room = MAX_ROWS_REPORTED - len(rows)
-                    rows.extend(numbers[i] for i in positions[: max(room, 0)])
-                columns[col.nombre] = typed.reset_index(drop=True)
-            typed_frame = pd.DataFrame(columns)
-            writer.write_table(pa.Table.from_pandas(typed_frame, schema=schema, preserve_index=False))
-            total += len(frame)
-            del frame, typed_frame, columns
-    if bad:
-        _raise_unparseable(dataset, table, bad, bad_counts, sources)
+    with tempfile.TemporaryDirectory(prefix="casanare-extraer-") as tmp:
+        intermediate = Path(tmp) / "pasada1.parquet"
+        with pq.ParquetWriter(intermediate, stage_schema) as writer:
+            for chunk in table.chunks:
+                numbers = [table.first_data_row + consumed + i for i, r in enumerate(chunk) if not _blank(r)]
+                consumed += len(chunk)
+                kept = [r for r in chunk if not _blank(r)]
+                if not kept:
+                    continue
+                frame = pd.DataFrame(kept, dtype="object")
+                del kept
+                arrays: dict[str, Any] = {"__fila": pa.array(numbers, pa.int64())}
+                for col in dataset.columnas:
+                    pos = mapping.positions.get(col.nombre)
+                    raw = frame[pos] if pos is not None and pos in frame.columns else pd.Series([None] * len(frame))
+                    if col.tipo in NUMERIC:
+                        cells = split_numeric(raw, nulls)
+                        evidencias[col.nombre].add(evidence(cells.texto))
+                        arrays[f"t:{col.nombre}"] = cells.texto
+                        arrays[f"n:{col.nombre}"] = pa.array(cells.numero, pa.float64())
+                        arrays[f"o:{col.nombre}"] = pa.array(cells.no_numericas, pa.bool_())
+                        continue
+                    typed, bad_mask = coerce_series(raw, col.tipo, nulls)
+                    problems.add(col.nombre, bad_mask.to_numpy(), numbers)
+                    arrays[col.nombre] = pa.array(typed, type=stage_schema.field(col.nombre).type, from_pandas=True)
+                writer.write_table(pa.table(arrays, schema=stage_schema))
+                total += len(frame)
+                del frame, arrays
+        conventions = _conventions(dataset, evidencias)
+        if conventions:
+            report["formato_numerico"] = {name: conv.as_dict() for name, conv in conventions.items()}
+        _second_pass(intermediate, dataset, area, conventions, problems)
+    if problems.bad:
+        _raise_unparseable(dataset, table, problems, sources, conventions)
     if total == 0 and allow_empty:
         report["advertencias"].append("El intervalo de esta ejecución no trae filas nuevas ni modificadas.")
     elif total == 0:
@@ -202,24 +219,124 @@ def _write_typed(
     return total
 
 
+def _header_hint(table: RawTable) -> dict[str, Any]:
+    hint = table.detalles.get("fila_encabezado_probable")
+    return {"fila_probable": hint} if hint else {}
+
+
+class _Problems:
+    """Unreadable values per column: counts, the first source rows, and how many contradict the
+    column's number convention. Never the values."""
+
+    def __init__(self) -> None:
+        self.bad: dict[str, list[int]] = {}
+        self.counts: dict[str, int] = {}
+        self.contradicen: dict[str, int] = {}
+
+    def add(self, column: str, mask: Any, rows: Any, contradicts: Any = None) -> None:
+        import numpy as np
+
+        positions = np.asarray(mask, dtype=bool).nonzero()[0]
+        if not len(positions):
+            return
+        self.counts[column] = self.counts.get(column, 0) + len(positions)
+        listed = self.bad.setdefault(column, [])
+        room = MAX_ROWS_REPORTED - len(listed)
+        listed.extend(int(rows[i]) for i in positions[: max(room, 0)])
+        if contradicts is not None:
+            self.contradicen[column] = self.contradicen.get(column, 0) + int(np.asarray(contradicts).sum())
+
+
+def _conventions(dataset: Dataset, evidencias: dict[str, Any]) -> dict[str, Any]:
+    from casanare.extract.numbers import decide
+
+    fuente = dataset.fuente
+    decimal = getattr(fuente, "separador_decimal", None)
+    miles = getattr(fuente, "separador_miles", None)
+    return {name: decide(ev, decimal, miles) for name, ev in evidencias.items()}
+
+
+def _intermediate_schema(dataset: Dataset):
+    import pyarrow as pa
+
+    from casanare.extract.coerce import NUMERIC
+
+    final = arrow_schema(dataset)
+    fields = [pa.field("__fila", pa.int64())]
+    for col in dataset.columnas:
+        if col.tipo in NUMERIC:
+            fields += [pa.field(f"t:{col.nombre}", pa.string()), pa.field(f"n:{col.nombre}", pa.float64()),
+                       pa.field(f"o:{col.nombre}", pa.bool_())]
+        else:
+            fields.append(final.field(col.nombre))
+    return pa.schema(fields)
+
+
+def _second_pass(intermediate: Path, dataset: Dataset, area: Storage, conventions: dict[str, Any],
+                 problems: _Problems) -> None:
+    """Read the numeric columns with their convention and write ``extraido.parquet``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from casanare.extract.coerce import NUMERIC, CeldasNumericas, parse_numeric
+
+    schema = arrow_schema(dataset)
+    source = pq.ParquetFile(intermediate)
+    with area.open("extraido.parquet", "wb") as sink, pq.ParquetWriter(sink, schema) as writer:
+        for batch in source.iter_batches(batch_size=250_000):
+            rows = batch.column("__fila").to_numpy()
+            arrays = []
+            for col in dataset.columnas:
+                if col.tipo not in NUMERIC:
+                    arrays.append(batch.column(col.nombre))
+                    continue
+                cells = CeldasNumericas(
+                    texto=batch.column(f"t:{col.nombre}"),
+                    numero=batch.column(f"n:{col.nombre}").to_numpy(zero_copy_only=False),
+                    no_numericas=batch.column(f"o:{col.nombre}").to_numpy(zero_copy_only=False),
+                )
+                typed, invalid, contradicts = parse_numeric(cells, col.tipo, conventions[col.nombre])
+                problems.add(col.nombre, invalid, rows, contradicts)
+                arrays.append(pa.array(typed, type=schema.field(col.nombre).type, from_pandas=True))
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+
+
 def _raise_unparseable(
-    dataset: Dataset, table: RawTable, bad: dict[str, list[int]], counts: dict[str, int], sources: dict[str, str]
+    dataset: Dataset, table: RawTable, problems: _Problems, sources: dict[str, str], conventions: dict[str, Any]
 ) -> None:
     """One failure naming the first bad column, its first rows and how many: never the values."""
-    column = next(iter(bad))
+    bad, counts = problems.bad, problems.counts
+    order = [c.nombre for c in dataset.columnas if c.nombre in bad]
+    column = order[0]
     col = next(c for c in dataset.columnas if c.nombre == column)
     total = sum(counts.values())
     source = sources.get(column)
     shown = f'{column} (encabezado "{source}")' if source and source != column else column
+    others = (f", y {total - counts[column]} más en otras columnas ({', '.join(c for c in order if c != column)})"
+              if total > counts[column] else "")
+    rows = ", ".join(str(r) for r in bad[column])
+    conv = conventions.get(column)
+    if conv is not None and problems.contradicen.get(column):
+        mensaje = (f"Hay {counts[column]} valor(es) en la columna {shown} escritos con un formato numérico distinto "
+                   f"al del resto de la columna, que usa {conv.describir()}{others}. "
+                   f"Primeras filas con problema: {rows}.")
+        consejo = (f"Escriba esas celdas con el mismo formato que el resto de la columna ({conv.ejemplo()}). "
+                   "Si el archivo usa otro formato, avise al equipo de datos abiertos para declararlo.")
+    else:
+        mensaje = (f"Hay {counts[column]} valor(es) que no se pueden leer como {col.tipo} en la columna {shown}"
+                   f"{others}. Primeras filas con problema: {rows}.")
+        esperado = EXPECTED.get(col.tipo, "un valor válido")
+        if conv is not None:
+            esperado = f"un número escrito con {conv.describir()}"
+            if col.tipo == "entero":
+                esperado = f"un número entero (por ejemplo 1{conv.miles}234)"
+        consejo = f"Corrija esas celdas para que cada una contenga {esperado}, o déjelas vacías si el dato no existe."
     raise ArchivoConErrores(
-        f"Hay {counts[column]} valor(es) que no se pueden leer como {col.tipo} en la columna {shown}"
-        + (f", y {total - counts[column]} más en otras columnas ({', '.join(c for c in counts if c != column)})"
-           if total > counts[column] else "")
-        + f". Primeras filas con problema: {', '.join(str(r) for r in bad[column])}.",
+        mensaje,
         ubicacion=Ubicacion(archivo=table.archivo, hoja=table.hoja, filas=bad[column], columna=column),
-        como_corregir=f"Corrija esas celdas para que cada una contenga {EXPECTED.get(col.tipo, 'un valor válido')}, "
-        "o déjelas vacías si el dato no existe.",
-        detalles={"valores_invalidos_por_columna": counts, "filas_por_columna": bad},
+        como_corregir=consejo,
+        detalles={"valores_invalidos_por_columna": counts, "filas_por_columna": bad,
+                  "encabezado": source or column},
     )
 
 
@@ -235,4 +352,15 @@ def arrow_schema(dataset: Dataset):
         "fecha_hora": pa.timestamp("us"),
         "booleano": pa.bool_(),
     }
-    return pa.schema([pa.field(c.nombre, types[c.tipo]) for c in dataset.columnas])
+    schema = pa.schema([pa.field(c.nombre, types[c.tipo]) for c in dataset.columnas])
+    return schema.with_metadata(_pandas_metadata(dataset))
+
+
+def _pandas_metadata(dataset: Dataset) -> dict[bytes, bytes]:
+    """pandas metadata so that integer columns with blanks read back as ``Int64``, not floats."""
+    import pandas as pd
+    import pyarrow as pa
+
+    dtypes = {"entero": "Int64", "decimal": "float64", "fecha": "datetime64[us]", "fecha_hora": "datetime64[us]"}
+    empty = pd.DataFrame({c.nombre: pd.Series([], dtype=dtypes.get(c.tipo, "object")) for c in dataset.columnas})
+    return pa.Schema.from_pandas(empty, preserve_index=False).metadata

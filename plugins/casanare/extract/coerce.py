@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from casanare.extract.numbers import Convencion, Evidencia, decide, evidence, parse, to_arrow_strings
+from casanare.extract.numbers import clean as numbers_clean
 
 MESES = {
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
@@ -31,10 +38,6 @@ _DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{2}|\d{4})" + _TIME + "$",
 _YMD = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _TIME + r"(?:Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
 _LONG = re.compile(r"^(\d{1,2})\s+de\s+([a-záéíóú]+)\s+(?:de|del)\s+(\d{4})$", re.IGNORECASE)
 _ABBR = re.compile(r"^(\d{1,2})[/\- ]([a-záéíóú]{3,4})\.?[/\- ](\d{2}|\d{4})$", re.IGNORECASE)
-# "1.234" or "12.345.678": dots as thousands separators only.
-_DOT_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:\.\d{3})+$")
-# Evidence that a column writes decimals the Spanish way ("1.234,5", "0,75").
-_COMMA_DECIMAL = re.compile(r"^[-+]?[\d.]*\d,\d+$")
 
 
 def is_null(value: Any, nulls: frozenset[str]) -> bool:
@@ -47,48 +50,29 @@ def is_null(value: Any, nulls: frozenset[str]) -> bool:
     return isinstance(value, str) and value.strip().upper() in nulls
 
 
-def parse_number(value: Any, *, comma_decimal: bool = False) -> float | object:
-    """``1.234.567,89`` → 1234567.89; also plain numbers, ``1,234.5`` and ``(1.234,00)``.
+def parse_number(value: Any, *, convencion: Convencion | None = None) -> float | object:
+    """One value read as the only value of its column (``1.234.567,89`` → 1234567.89).
 
-    Args:
-        value: the cell.
-        comma_decimal: the column writes decimals with a comma, so a lone ``1.234`` means 1234.
+    Columns are read with ``coerce_series``, which infers the convention from every value; this
+    helper exists for single values (a lone ``5.337`` is five thousand, the Colombian default).
     """
     if isinstance(value, bool):
         return _INVALID
     if isinstance(value, int | float | Decimal):
-        return float(value)
-    text = str(value).strip().replace(" ", "").replace("$", "").replace("\u00a0", "")
-    negative = text.startswith("(") and text.endswith(")")
-    if negative:
-        text = text[1:-1]
-    if not text:
-        return _INVALID
-    if "," in text and "." in text:
-        decimal = "," if text.rfind(",") > text.rfind(".") else "."
-        thousands = "." if decimal == "," else ","
-        text = text.replace(thousands, "").replace(decimal, ".")
-    elif "," in text:
-        text = text.replace(",", "") if text.count(",") > 1 else text.replace(",", ".")
-    elif text.count(".") > 1 or (comma_decimal and _DOT_THOUSANDS.match(text)):
-        text = text.replace(".", "")
-    try:
-        number = float(text)
-    except ValueError:
-        return _INVALID
-    if not math.isfinite(number):
-        return _INVALID
-    return -number if negative else number
+        number = float(value)
+        return number if math.isfinite(number) else _INVALID
+    typed, bad = coerce_series(pd.Series([value], dtype=object), "decimal", frozenset({""}), convencion=convencion)
+    return _INVALID if bad.iloc[0] or pd.isna(typed.iloc[0]) else float(typed.iloc[0])
 
 
-def parse_integer(value: Any, *, comma_decimal: bool = False) -> int | object:
-    """Integers, with Spanish thousands dots (``12.500`` → 12500) always allowed."""
-    if isinstance(value, str) and _DOT_THOUSANDS.match(value.strip()):
-        return int(value.strip().replace(".", ""))
-    number = parse_number(value, comma_decimal=comma_decimal)
-    if number is _INVALID or not float(number).is_integer():  # type: ignore[arg-type]
+def parse_integer(value: Any, *, convencion: Convencion | None = None) -> int | object:
+    """One value read as an integer (``12.500`` → 12500); see ``parse_number``."""
+    if isinstance(value, bool):
         return _INVALID
-    return int(number)  # type: ignore[arg-type]
+    if isinstance(value, int | float | Decimal):
+        return int(value) if math.isfinite(float(value)) and float(value).is_integer() else _INVALID
+    typed, bad = coerce_series(pd.Series([value], dtype=object), "entero", frozenset({""}), convencion=convencion)
+    return _INVALID if bad.iloc[0] or pd.isna(typed.iloc[0]) else int(typed.iloc[0])
 
 
 def parse_datetime(value: Any, **_: Any) -> datetime | object:
@@ -160,12 +144,93 @@ def as_text(value: Any) -> str:
 
 
 _PARSERS = {
-    "entero": parse_integer,
-    "decimal": parse_number,
     "fecha": parse_datetime,
     "fecha_hora": parse_datetime,
     "booleano": parse_boolean,
 }
+NUMERIC = frozenset({"entero", "decimal"})
+# Formats read by Arrow's vectorized strptime before the per-distinct-value fallback.
+_FAST_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M",
+                      "%d/%m/%Y %H:%M:%S")
+
+
+@dataclass
+class CeldasNumericas:
+    """A numeric column split by what the cells are: text to parse, or numbers already typed.
+
+    Attributes:
+        texto: cleaned strings (null where the cell is a number, empty or a null token).
+        numero: float64 values of cells that are already numbers (spreadsheets, SQL), else NaN.
+        no_numericas: cells that are neither text nor a number (a date or a boolean cell).
+    """
+
+    texto: pa.Array
+    numero: np.ndarray
+    no_numericas: np.ndarray
+
+
+def split_numeric(values: pd.Series, nulls: frozenset[str]) -> CeldasNumericas:
+    """Separate a numeric column's text from its typed numbers, cleaning the text (vectorized)."""
+    size = len(values)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    numbers = np.full(size, np.nan)
+    other = np.zeros(size, dtype=bool)
+    if kind in {"string", "empty"}:
+        text = to_arrow_strings(values)
+    elif kind in {"integer", "floating", "mixed-integer-float", "decimal"} and not values.map(
+            lambda v: isinstance(v, bool)).any():
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        text = pa.nulls(size, pa.string())
+    else:  # a spreadsheet column mixing typed numbers and text: one pass over the cells
+        cells = values.to_numpy(dtype=object)
+        strings: list[str | None] = [None] * size
+        for i, v in enumerate(cells):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            if isinstance(v, str):
+                strings[i] = v
+            elif isinstance(v, int | float | Decimal) and not isinstance(v, bool):
+                numbers[i] = float(v)
+            else:
+                other[i] = True
+        text = pa.array(strings, type=pa.string())
+    text = null_tokens(text, nulls)
+    return CeldasNumericas(texto=numbers_clean(text), numero=numbers, no_numericas=other)
+
+
+def null_tokens(text: pa.Array, nulls: frozenset[str]) -> pa.Array:
+    """Trimmed strings with the source's null tokens (``N/A``, ``SIN DATO``…) as nulls."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    tokens = pa.array(sorted(nulls), type=pa.string())
+    is_token = pc.fill_null(pc.is_in(pc.utf8_upper(trimmed), value_set=tokens), False)
+    return pc.if_else(is_token, pa.scalar(None, pa.string()), trimmed)
+
+
+def numeric_evidence(cells: CeldasNumericas) -> Evidencia:
+    return evidence(cells.texto)
+
+
+def parse_numeric(cells: CeldasNumericas, tipo: str, conv: Convencion) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Typed values (``Int64`` or ``Float64``), invalid mask, mask of values of the other convention."""
+    integer = tipo == "entero"
+    result = parse(cells.texto, conv, integer=integer)
+    has_number = ~np.isnan(cells.numero)
+    invalid = result.invalidos | cells.no_numericas
+    if integer:
+        typed = pd.Series(result.valores.to_pandas(types_mapper=pd.ArrowDtype)).astype("Int64")
+        if has_number.any():
+            finite = has_number & np.isfinite(np.where(has_number, cells.numero, 0.0))
+            whole = finite & (np.mod(np.where(finite, cells.numero, 0.0), 1) == 0)
+            invalid = invalid | (has_number & ~whole)
+            typed = typed.mask(whole, pd.Series(np.where(whole, cells.numero, 0), dtype="int64"))
+    else:
+        typed = pd.Series(result.valores.to_pandas(types_mapper=pd.ArrowDtype)).astype("Float64")
+        if has_number.any():
+            typed = typed.mask(has_number, pd.Series(cells.numero, dtype="Float64"))
+    typed = typed.mask(pd.Series(invalid), pd.NA)
+    return typed.reset_index(drop=True), invalid, result.contradicen
+
+
 _DTYPES = {
     "entero": "Int64",
     "decimal": "Float64",
@@ -174,18 +239,73 @@ _DTYPES = {
 }
 
 
-def coerce_series(values: pd.Series, tipo: str, nulls: frozenset[str]) -> tuple[pd.Series, pd.Series]:
-    """Coerce one column to its declared type.
+def coerce_series(
+    values: pd.Series, tipo: str, nulls: frozenset[str], *, convencion: Convencion | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Coerce one whole column to its declared type.
+
+    Numbers: the convention is ``convencion`` when given, else inferred from all of ``values``.
 
     Returns:
         The typed series and a boolean mask of rows whose value could not be parsed.
     """
+    values = values.reset_index(drop=True)
+    if tipo in NUMERIC:
+        cells = split_numeric(values, nulls)
+        conv = convencion or decide(numeric_evidence(cells))
+        typed, invalid, _ = parse_numeric(cells, tipo, conv)
+        return typed, pd.Series(invalid, dtype=bool)
+    if tipo == "texto":
+        return coerce_text(values, nulls), pd.Series(np.zeros(len(values), dtype=bool))
+    if tipo in {"fecha", "fecha_hora"}:
+        return coerce_dates(values, tipo, nulls)
+    return _coerce_by_distinct_value(values, tipo, nulls)
+
+
+def coerce_text(values: pd.Series, nulls: frozenset[str]) -> pd.Series:
+    """Text as written (trimmed); codes stay text, and an Excel 85001.0 stays ``85001``."""
+    if pd.api.types.infer_dtype(values, skipna=True) in {"string", "empty"}:
+        text = null_tokens(to_arrow_strings(values), nulls)
+        return pd.Series(text.to_pandas(), dtype="string")
+    typed, _ = _coerce_by_distinct_value(values, "texto", nulls)
+    return typed
+
+
+def coerce_dates(values: pd.Series, tipo: str, nulls: frozenset[str]) -> tuple[pd.Series, pd.Series]:
+    """Common formats vectorized with Arrow's strptime; the rest by distinct value."""
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    pending = np.ones(len(values), dtype=bool)
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        text = null_tokens(to_arrow_strings(values), nulls)
+        pending = pc.is_valid(text).to_numpy(zero_copy_only=False).copy()
+        for fmt in _FAST_DATE_FORMATS:
+            if not pending.any():
+                break
+            parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+            # Arrow's strptime rolls 31/02 over to 2 March: the day written must be the day read.
+            day_regex = r"^(?P<d>\d{1,2})/" if fmt.startswith("%d") else r"^\d{4}-\d{1,2}-(?P<d>\d{1,2})"
+            written = pc.cast(pc.struct_field(pc.extract_regex(text, day_regex), [0]), pa.int64())
+            same_day = pc.fill_null(pc.equal(written, pc.day(parsed)), False)
+            hit = same_day.to_numpy(zero_copy_only=False) & pending
+            if hit.any():
+                stamps = pd.Series(parsed.to_pandas(), dtype="datetime64[us]")
+                result[hit] = stamps[hit]
+                pending &= ~hit
+    bad = pd.Series(np.zeros(len(values), dtype=bool))
+    if pending.any():
+        rest, rest_bad = _coerce_by_distinct_value(values[pending], tipo, nulls)
+        result[pending] = rest.to_numpy()
+        bad[pending] = rest_bad.to_numpy()
+    if tipo == "fecha":
+        result = result.dt.normalize()
+    return result.reset_index(drop=True), bad
+
+
+def _coerce_by_distinct_value(values: pd.Series, tipo: str, nulls: frozenset[str]) -> tuple[pd.Series, pd.Series]:
+    """Parse each distinct value once and map back (sources repeat dates and labels a lot)."""
     keys = values.astype("object")
     uniques = pd.unique(keys)
     parser = _PARSERS.get(tipo)
-    comma_decimal = tipo in {"entero", "decimal"} and any(
-        isinstance(v, str) and _COMMA_DECIMAL.match(v.strip().replace(" ", "")) for v in uniques
-    )
     mapping: dict[Any, Any] = {}
     bad_values: set[Any] = set()
     for value in uniques:
@@ -196,21 +316,19 @@ def coerce_series(values: pd.Series, tipo: str, nulls: frozenset[str]) -> tuple[
         if is_null(value, nulls):
             mapping[value] = None
             continue
-        parsed = as_text(value) if parser is None else parser(value, comma_decimal=comma_decimal)
+        parsed = as_text(value) if parser is None else parser(value)
         if parsed is _INVALID:
             bad_values.add(value)
             mapping[value] = None
         else:
             mapping[value] = parsed
     mapped = keys.map(lambda v: mapping.get(v) if _hashable(v) else None)
-    bad = keys.map(lambda v: _hashable(v) and v in bad_values).astype(bool)
+    bad = keys.map(lambda v: _hashable(v) and v in bad_values).astype(bool).reset_index(drop=True)
     if tipo in {"fecha", "fecha_hora"}:
         typed = pd.to_datetime(mapped, errors="coerce").astype("datetime64[us]")
-        if tipo == "fecha":
-            typed = typed.dt.normalize()
     else:
         typed = mapped.astype(_DTYPES[tipo])
-    return typed, bad
+    return typed.reset_index(drop=True), bad
 
 
 def _hashable(value: Any) -> bool:

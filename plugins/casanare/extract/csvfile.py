@@ -12,14 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from casanare.catalog import FuenteArchivo
+from casanare.catalog import Dataset, FuenteArchivo
 from casanare.errors import ArchivoConErrores, Ubicacion
+from casanare.extract.headers import header_score, known_headers
 from casanare.extract.table import RawTable
 
 CHUNK_ROWS = 100_000
 ENCODINGS = ("utf-8-sig", "cp1252")
 DELIMITERS = ",;|\t"
 SAMPLE_BYTES = 256 * 1024
+TAIL_BYTES = 64 * 1024
+HEADER_SCAN_ROWS = 30
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -35,32 +38,51 @@ def detect_encoding(sample: bytes) -> str:
     return "cp1252"
 
 
-def detect_delimiter(text: str) -> str:
-    """The candidate that splits the first records into the most consistent, widest columns.
+def detect_delimiter(text: str, known: frozenset[str] = frozenset()) -> str:
+    """The candidate whose split of the first records names the most catalog columns in one row,
+    then the one that splits them into the most consistent, widest columns.
 
     The sample is parsed as CSV (not split by lines), so quoted values with newlines or with the
-    other candidate characters inside do not confuse the choice.
+    other candidate characters inside do not confuse the choice; the header test keeps a
+    ``;`` file full of decimal commas from being read as comma-separated.
     """
-    best, best_score = ",", -1.0
+    best, best_score = ",", (-1, -1.0)
     for delimiter in DELIMITERS:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        counts: list[int] = []
-        try:
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    counts.append(len(row))
-                if len(counts) >= 50:
-                    break
-        except csv.Error:
-            pass
+        records = _first_records(text, delimiter)
+        counts = [len(r) for r in records if any(cell.strip() for cell in r)]
         if len(counts) > 2:
             counts = counts[:-1]  # the last record of the sample may be cut in half
         if not counts or max(counts) < 2:
             continue
         mode = max(set(counts), key=counts.count)
-        score = counts.count(mode) / len(counts) * mode
+        named = max((header_score(r, known) for r in records[:HEADER_SCAN_ROWS]), default=0) if known else 0
+        score = (named, counts.count(mode) / len(counts) * mode)
         if score > best_score:
             best, best_score = delimiter, score
+    return best
+
+
+def _first_records(text: str, delimiter: str, limit: int = 50) -> list[list[str]]:
+    records: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            records.append(row)
+            if len(records) >= limit:
+                break
+    except csv.Error:
+        pass
+    return records
+
+
+def find_header(records: list[list[str]], known: frozenset[str]) -> int:
+    """0-based index of the header among the first records: the row naming most catalog columns,
+    else the first non-blank row (title rows such as "GOBERNACIÓN DE CASANARE" name none)."""
+    first = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), 0)
+    best, best_score = first, 0
+    for idx, row in enumerate(records[:HEADER_SCAN_ROWS]):
+        score = header_score(row, known)
+        if score > best_score:
+            best, best_score = idx, score
     return best
 
 
@@ -74,17 +96,20 @@ def _choose_encoding(declared: str | None, sample: bytes, utf8: bool | None, cp1
     return "cp1252" if cp1252 else "latin-1"
 
 
-def read_csv(path: Path, fuente: FuenteArchivo, *, utf8: bool | None = None, cp1252: bool = True) -> RawTable:
+def read_csv(
+    path: Path, fuente: FuenteArchivo, *, utf8: bool | None = None, cp1252: bool = True, dataset: Dataset | None = None
+) -> RawTable:
     """Open a delimited text file and stream its records.
 
     Args:
         path: the file.
-        fuente: catalog source (declared encoding/delimiter win over detection).
+        fuente: catalog source (declared encoding/delimiter/header row win over detection).
         utf8: whether the whole file is valid UTF-8 (known from the archive pass); None = sniff.
         cp1252: whether the file has no byte that cp1252 leaves undefined (else latin-1).
+        dataset: the catalog entry, whose column names locate the header and the delimiter.
 
     Raises:
-        ArchivoConErrores: empty file or a file that is not delimited text.
+        ArchivoConErrores: empty, not delimited text, wrong separator, or truncated.
     """
     with path.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
@@ -105,48 +130,101 @@ def read_csv(path: Path, fuente: FuenteArchivo, *, utf8: bool | None = None, cp1
     if encoding.replace("_", "-").lower() in {"utf-8", "utf8"}:
         encoding = "utf-8-sig"
     text_sample = sample.decode(encoding, errors="replace")
-    delimiter = fuente.delimitador or detect_delimiter(text_sample)
+    known = known_headers(dataset) if dataset is not None else frozenset()
+    detected = detect_delimiter(text_sample, known)
+    delimiter = fuente.delimitador or detected
+    if fuente.delimitador and known:
+        _check_declared_delimiter(path, text_sample, fuente.delimitador, detected, known)
     handle = io.TextIOWrapper(path.open("rb"), encoding=encoding, errors="strict", newline="")
     reader = csv.reader(handle, delimiter=delimiter, strict=True)
+    head: list[list[str]] = []
     try:
-        headers = next(reader)
-        while not any(h.strip() for h in headers):  # blank lines before the header
-            headers = next(reader)
-    except StopIteration:
+        for row in reader:
+            head.append(row)
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+    except (csv.Error, UnicodeDecodeError) as exc:
+        handle.close()
+        row = locate_bad_record(path, encoding, delimiter) if isinstance(exc, UnicodeDecodeError) else len(head) + 1
+        raise _bad_text(path, row, exc, fuente, delimiter=delimiter, at_end=_cut_inside_quotes(exc, path)) from None
+    if not any(any(h.strip() for h in r) for r in head):
         handle.close()
         raise ArchivoConErrores(
             "El archivo está vacío.", ubicacion=where,
             como_corregir="Exporte de nuevo los datos desde el sistema de origen.",
-        ) from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        handle.close()
-        row = locate_bad_record(path, encoding, delimiter) if isinstance(exc, UnicodeDecodeError) else 1
-        raise _bad_text(path, row, exc, fuente) from None
+        )
+    if fuente.fila_encabezado:
+        index = fuente.fila_encabezado - 1
+        if index >= len(head) or not any(c.strip() for c in head[index]):
+            handle.close()
+            raise ArchivoConErrores(
+                "No se encontró el encabezado en la fila indicada.",
+                ubicacion=Ubicacion(archivo=path.name, filas=[fuente.fila_encabezado]),
+                como_corregir="El encabezado de la tabla debe estar en la fila acordada con el equipo de datos "
+                "abiertos; si cambió de lugar, avíseles.",
+            )
+    else:
+        index = find_header(head, known)
+    detalles: dict[str, Any] = {"codificacion": encoding, "delimitador": delimiter, "fila_encabezado": index + 1}
+    probable = find_header(head, known)
+    if known and probable != index and header_score(head[probable], known) > header_score(head[index], known):
+        detalles["fila_encabezado_probable"] = probable + 1
+    headers = list(head[index])
     # Trailing separators leave empty header cells; they are dropped (the data cells under them too).
     while headers and not headers[-1].strip():
         headers.pop()
     return RawTable(
         headers=[h.strip() for h in headers],
-        chunks=_chunks(reader, handle, path, fuente),
-        first_data_row=2,
+        chunks=_chunks(head[index + 1:], index + 1, reader, handle, path, fuente, len(headers)),
+        first_data_row=index + 2,
         archivo=path.name,
-        detalles={"codificacion": encoding, "delimitador": delimiter},
+        detalles=detalles,
         cerrar=handle.close,
     )
 
 
+def _check_declared_delimiter(path: Path, text: str, declared: str, detected: str, known: frozenset[str]) -> None:
+    """A file delimited by another character than the agreed one is a separator problem."""
+    if detected == declared:
+        return
+    named_declared = max((header_score(r, known) for r in _first_records(text, declared)[:HEADER_SCAN_ROWS]), default=0)
+    named_detected = max((header_score(r, known) for r in _first_records(text, detected)[:HEADER_SCAN_ROWS]), default=0)
+    if named_detected > named_declared:
+        raise ArchivoConErrores(
+            f"El archivo separa las columnas con {_delimiter_name(detected)}, pero este conjunto se entrega "
+            f"separado por {_delimiter_name(declared)}.",
+            ubicacion=Ubicacion(archivo=path.name, filas=[1]),
+            como_corregir=f"Exporte de nuevo el archivo como CSV separado por {_delimiter_name(declared)} "
+            "(en Excel: Guardar como → CSV). Si el sistema solo puede exportar con "
+            f"{_delimiter_name(detected)}, avise al equipo de datos abiertos.",
+            detalles={"separador_esperado": declared, "separador_encontrado": detected},
+        )
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "comas (,)", ";": "punto y coma (;)", "|": "barras (|)", "\t": "tabuladores"}.get(
+        delimiter, f"'{delimiter}'")
+
+
 def _chunks(
-    reader: Iterator[list[str]], handle: io.TextIOWrapper, path: Path, fuente: FuenteArchivo
+    buffered: list[list[str]], consumed: int, reader: Iterator[list[str]], handle: io.TextIOWrapper, path: Path,
+    fuente: FuenteArchivo, width: int,
 ) -> Iterator[list[list[Any]]]:
-    record = 1
+    """Stream the records after the header; the last one is checked for truncation."""
+    record = consumed
+    last: tuple[int, list[str]] | None = None
     try:
         chunk: list[list[Any]] = []
-        for row in reader:
+        for row in _chain(buffered, reader):
             record += 1
+            if any(cell.strip() for cell in row):
+                last = (record, row)
             chunk.append(row)
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
                 chunk = []
+        if last is not None:
+            _check_complete(path, last[0], last[1], width)
         if chunk:
             yield chunk
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -155,9 +233,56 @@ def _chunks(
         # is: a second, tolerant pass finds the exact record (only on this failure path).
         row = locate_bad_record(path, handle.encoding, reader.dialect.delimiter) if isinstance(
             exc, UnicodeDecodeError) else record + 1
-        raise _bad_text(path, row, exc, fuente) from None
+        raise _bad_text(path, row, exc, fuente, delimiter=reader.dialect.delimiter,
+                        at_end=_cut_inside_quotes(exc, path)) from None
     finally:
         handle.close()
+
+
+def _chain(buffered: list[list[str]], reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    yield from buffered
+    yield from reader
+
+
+def _check_complete(path: Path, row_number: int, row: list[str], width: int) -> None:
+    """A last record with fewer fields than the header, or an unterminated last line without
+    quotes, is an export that was cut: publishing it would silently lose rows or digits."""
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - TAIL_BYTES))
+        tail = fh.read()
+    stripped = tail.rstrip(b" \t")
+    unterminated = bool(stripped) and not stripped.endswith((b"\n", b"\r"))
+    last_line = stripped.rsplit(b"\n", 1)[-1]
+    if len(row) < width:
+        motivo = f"la última fila tiene {len(row)} de los {width} campos del encabezado"
+    elif unterminated and b'"' not in last_line:
+        motivo = "la última línea termina sin salto de línea, a mitad de un valor posible"
+    else:
+        return
+    raise _truncated(path, row_number, motivo)
+
+
+def _truncated(path: Path, row_number: int, motivo: str) -> ArchivoConErrores:
+    return ArchivoConErrores(
+        f"El archivo parece cortado (exportación o copia incompleta): {motivo}.",
+        ubicacion=Ubicacion(archivo=path.name, filas=[row_number]),
+        como_corregir="Exporte de nuevo el archivo completo desde el sistema de origen, verifique que la copia "
+        "terminó y que la última fila está completa, y vuelva a cargarlo. No se publicó nada.",
+        detalles={"causa_archivo": "truncado"},
+    )
+
+
+def _cut_inside_quotes(exc: Exception, path: Path) -> bool:
+    """The file ends inside a quoted value without a final line break: cut mid-value.
+
+    (A quote opened earlier and never closed swallows the rest of a complete file, which still
+    ends with a line break: that is an unclosed quote, reported at its own row.)
+    """
+    if not (isinstance(exc, csv.Error) and "unexpected end of data" in str(exc)):
+        return False
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 2))
+        return not fh.read().endswith((b"\n", b"\r"))
 
 
 def locate_bad_record(path: Path, encoding: str, delimiter: str) -> int:
@@ -174,15 +299,28 @@ def _has_surrogate(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def _bad_text(path: Path, row: int, exc: Exception, fuente: FuenteArchivo) -> ArchivoConErrores:
+def _bad_text(
+    path: Path, row: int, exc: Exception, fuente: FuenteArchivo, *, delimiter: str = ",", at_end: bool = False
+) -> ArchivoConErrores:
     where = Ubicacion(archivo=path.name, filas=[row])
     if isinstance(exc, UnicodeDecodeError):
-        declared = f" (el catálogo declara '{fuente.codificacion}')" if fuente.codificacion else ""
+        declared = " (el formato acordado para este conjunto es otro)" if fuente.codificacion else ""
         return ArchivoConErrores(
             f"El archivo mezcla codificaciones de texto: hay tildes o eñes ilegibles{declared}.",
             ubicacion=where,
-            como_corregir="Guarde el archivo como 'CSV UTF-8' desde Excel (o corrija 'codificacion' en el "
-            "catálogo) y vuelva a cargarlo.",
+            como_corregir="Guarde el archivo como 'CSV UTF-8' desde Excel y vuelva a cargarlo.",
+        )
+    if at_end:
+        return _truncated(path, row, "la última fila termina dentro de un texto entre comillas")
+    other = _other_delimiter(path, delimiter)
+    if other:
+        return ArchivoConErrores(
+            f"El archivo separa las columnas con {_delimiter_name(other)}, no con {_delimiter_name(delimiter)}: "
+            "por eso las comillas no coinciden.",
+            ubicacion=where,
+            como_corregir=f"Exporte de nuevo el archivo como CSV separado por {_delimiter_name(delimiter)}. Si "
+            f"el sistema solo puede exportar con {_delimiter_name(other)}, avise al equipo de datos abiertos.",
+            detalles={"separador_esperado": delimiter, "separador_encontrado": other},
         )
     return ArchivoConErrores(
         "El CSV está mal formado: hay comillas sin cerrar o un texto pegado a unas comillas.",
@@ -191,3 +329,20 @@ def _bad_text(path: Path, row: int, exc: Exception, fuente: FuenteArchivo) -> Ar
         "o exporte de nuevo el archivo desde el sistema de origen.",
         detalles={"error": str(exc)[:120]},
     )
+
+
+def _other_delimiter(path: Path, delimiter: str) -> str | None:
+    """Another delimiter that reads the first records without a quoting error, consistently."""
+    with path.open("rb") as fh:
+        text = fh.read(SAMPLE_BYTES).decode("utf-8", errors="replace")
+    for candidate in DELIMITERS:
+        if candidate == delimiter:
+            continue
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=candidate, strict=True))[:-1][:50]
+        except csv.Error:
+            continue
+        widths = {len(r) for r in rows if any(c.strip() for c in r)}
+        if len(widths) == 1 and widths.pop() > 1:
+            return candidate
+    return None

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from casanare.catalog import Dataset
+from casanare.catalog import Dataset, normalizar_encabezado
 from casanare.errors import ArchivoConErrores, Ubicacion
 
-
-def normalize(text: object) -> str:
-    """``"  Número de  Documento "`` → ``"numero de documento"``."""
-    raw = unicodedata.normalize("NFKD", str(text or ""))
-    raw = "".join(ch for ch in raw if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^a-z0-9]+", " ", raw).strip()
+normalize = normalizar_encabezado
 
 
 @dataclass
@@ -27,7 +20,30 @@ class HeaderMapping:
     missing_optional: list[str] = field(default_factory=list)
 
 
-def map_headers(headers: Sequence[str], dataset: Dataset, ubicacion: Ubicacion) -> HeaderMapping:
+def known_headers(dataset: Dataset) -> frozenset[str]:
+    """Normalized names, titles and aliases (and the last part of ``grupo / sub`` aliases)."""
+    known = set()
+    for col in dataset.columnas:
+        for name in col.encabezados_aceptados:
+            known.add(normalize(name))
+            known.add(normalize(str(name).split("/")[-1]))
+    known.discard("")
+    return frozenset(known)
+
+
+def header_score(labels: Sequence[object], known: frozenset[str]) -> int:
+    """How many cells of a candidate header row are catalog names or aliases."""
+    score = 0
+    for value in labels:
+        text = "" if value is None else str(value)
+        if text and (normalize(text) in known or normalize(text.split("/")[-1]) in known):
+            score += 1
+    return score
+
+
+def map_headers(
+    headers: Sequence[str], dataset: Dataset, ubicacion: Ubicacion, *, fila_probable: int | None = None
+) -> HeaderMapping:
     """Match each catalog column to one source header.
 
     A two-row header arrives flattened as ``"grupo / sub"``; both the full text and the last part
@@ -59,7 +75,7 @@ def map_headers(headers: Sequence[str], dataset: Dataset, ubicacion: Ubicacion) 
     missing_required: list[str] = []
     missing_optional: list[str] = []
     for col in dataset.columnas:
-        candidates = [col.nombre, col.nombre.replace("_", " "), col.titulo_visible, *col.alias]
+        candidates = col.encabezados_aceptados
         match = next((lookup[normalize(c)] for c in candidates if normalize(c) in lookup), None)
         if match is None:
             (missing_required if col.requerido else missing_optional).append(col.nombre)
@@ -68,8 +84,9 @@ def map_headers(headers: Sequence[str], dataset: Dataset, ubicacion: Ubicacion) 
     if missing_required:
         col = next(c for c in dataset.columnas if c.nombre == missing_required[0])
         esperado = ", ".join(f'"{a}"' for a in [col.titulo_visible, *col.alias][:4])
+        pista = f" El encabezado parece estar en la fila {fila_probable}." if fila_probable else ""
         raise ArchivoConErrores(
-            f"Falta la columna obligatoria {', '.join(missing_required)} (o fue renombrada).",
+            f"Falta la columna obligatoria {', '.join(missing_required)} (o fue renombrada).{pista}",
             ubicacion=Ubicacion(ubicacion.archivo, ubicacion.hoja, ubicacion.filas, missing_required[0]),
             como_corregir=f"Agregue la columna con uno de estos encabezados: {esperado}.",
             detalles={"columnas_faltantes": missing_required},

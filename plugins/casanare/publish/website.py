@@ -24,7 +24,7 @@ import pandas as pd
 
 from casanare import settings
 from casanare.catalog import Dataset, slug_valido
-from casanare.publish.site.catalog_pages import LICENCIAS_URL, build_catalog
+from casanare.publish.site.catalog_pages import LICENCIAS_URL, build_catalog, inventory_entries
 from casanare.publish.site.downloads import (
     FORMULA_PREFIXES,
     csv_bytes,
@@ -134,6 +134,8 @@ def render_dataset_page(
     sizes: dict[str, str | None],
     history: list[dict[str, Any]],
     calidad: dict[str, Any] | None,
+    monitoreo: dict[str, Any] | None = None,
+    explorar: dict[str, Any] | None = None,
 ) -> bytes:
     """The dataset's page (Spanish, accessible, every text escaped)."""
     portal_url = (
@@ -154,6 +156,8 @@ def render_dataset_page(
         historial=history,
         calidad=calidad,
         portal_url=portal_url,
+        monitoreo=monitoreo,
+        explorar=explorar,
     ).encode("utf-8")
 
 
@@ -197,7 +201,8 @@ def rebuild_catalog(transport: Transport, env: Any, *, generated: datetime) -> i
                 entry = None
             if isinstance(entry, dict) and _read_entry_ok(entry):
                 entries.append(entry)
-        files = build_catalog(env, entries, base_url=base_url, generated=generated)
+        inventario = inventory_entries({e["slug"] for e in entries})
+        files = build_catalog(env, entries, base_url=base_url, generated=generated, inventario=inventario)
         # Facet pages and feeds first, the front page last.
         for name in sorted(files, key=lambda n: n == "index.html"):
             transport.write_file(name, files[name])
@@ -279,6 +284,8 @@ def publish_site(
     Returns:
         A JSON-safe report for the run manifest.
     """
+    from casanare.publish.site.explore import explore_view
+    from casanare.publish.site.monitor_panel import monitor_panel
     from casanare.publish.site.scorecard import scorecard_view
 
     if dataset.casanare_gov_co is None:
@@ -300,10 +307,12 @@ def publish_site(
         ruta, {"version": version, "fecha": when, "filas": len(df)}, (previous or {}).get("versiones", []),
         history or [],
     )
+    explorar = explore_view(dataset, df, version=version, published_at=published_at)
     files["index.html"] = render_dataset_page(
         env, dataset, version=version, published_at=published_at, rows=len(df),
         sizes={f: _size(files.get(f"datos.{f}")) for f in ("csv", "xlsx", "json")},
-        history=rows_history, calidad=scorecard_view(scorecard, validation),
+        history=rows_history, calidad=scorecard_view(scorecard, validation), explorar=explorar,
+        monitoreo=monitor_panel(transport, dataset),
     )
 
     try:
@@ -323,6 +332,7 @@ def publish_site(
         dataset, ruta=ruta, version=version, rows=len(df), published_at=published_at, formats=formats,
         previous=previous,
     )
+    entry["mini"] = explorar["mini"]  # aggregated numbers (k rule applied) for the index's small chart
     transport.write_file(f"estado/{ruta}.json", json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
     listed = rebuild_catalog(transport, env, generated=published_at)
     return {

@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from casanare.publish.site.dataset_charts import mini_chart
 from casanare.publish.site.paths import facet_slug
 from casanare.publish.site.schedule import FRECUENCIA_TEXTO
 
@@ -70,15 +71,37 @@ def facets(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return result
 
 
-def build_catalog(env: Any, entries: list[dict[str, Any]], *, base_url: str, generated: datetime) -> dict[str, bytes]:
+def inventory_entries(published: set[str]) -> list[dict[str, Any]]:
+    """Catalog entries not on the site: listed as "en inventario" with how to request them."""
+    from casanare.catalog import load_catalog
+
+    try:
+        catalog = load_catalog()
+    except ValueError:  # an invalid catalog fails the dataset DAGs loudly; the index just omits this list
+        return []
+    return [
+        {"slug": d.slug, "nombre": d.nombre, "descripcion": d.descripcion, "dependencia": d.dependencia,
+         "contactos": [str(c) for c in d.contactos], "priorizado": d.priorizado,
+         "frecuencia": FRECUENCIA_TEXTO[d.frecuencia_actualizacion], "disponible": d.disponible}
+        for d in sorted(catalog.datasets, key=lambda d: d.nombre.casefold())
+        if d.slug not in published
+    ]
+
+
+def build_catalog(
+    env: Any, entries: list[dict[str, Any]], *, base_url: str, generated: datetime,
+    inventario: list[dict[str, Any]] | None = None,
+) -> dict[str, bytes]:
     """Every site-wide file, keyed by its path relative to the site root."""
     entries = sorted(entries, key=lambda e: (e["nombre"].casefold(), e["slug"]))
     facet_map = facets(entries)
+    # Each dataset's small chart is drawn once and reused by the index and every facet page.
+    minis = {e["slug"]: mini_chart(e.get("mini"), e["nombre"]) for e in entries}
     files: dict[str, bytes] = {}
     index = env.get_template("indice.html")
     files["index.html"] = index.render(
         conjuntos=entries, facetas=facet_map, nombres_facetas=FACETAS, filtro=None, raiz="",
-        facet_value=facet_value,
+        facet_value=facet_value, inventario=inventario or [], mini=minis,
     ).encode("utf-8")
     for facet, values in facet_map.items():
         for item in values:
@@ -86,7 +109,7 @@ def build_catalog(env: Any, entries: list[dict[str, Any]], *, base_url: str, gen
             files[item["archivo"]] = index.render(
                 conjuntos=selected, facetas=facet_map, nombres_facetas=FACETAS, raiz="../../",
                 filtro={"faceta": facet, "nombre": FACETAS[facet], "valor": item["valor"]},
-                facet_value=facet_value,
+                facet_value=facet_value, mini=minis,
             ).encode("utf-8")
     files["data.json"] = data_json(entries, base_url=base_url)
     feed = atom_feed(env, entries, base_url=base_url, generated=generated)

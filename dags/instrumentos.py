@@ -1,0 +1,73 @@
+"""Platform DAG ``instrumentos``: the plan's instruments kept current from the catalog and real state.
+
+Parsing reads nothing (no catalog, no storage); every task resolves its connections when it runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+OWNER = "Equipo de Datos Abiertos"
+TIMEZONE = "America/Bogota"
+DOC_MD = """
+# Instrumentos de gestión de la información y Fase III
+
+Todos los días a las **6:30 a. m.** (hora de Bogotá), desde el catálogo y el estado real de las
+publicaciones (historial del área de staging y estado del sitio web):
+
+- **`transparencia`**: publica en la sección de transparencia de casanare.gov.co el **Registro de
+  Activos de Información**, el **Índice de Información Clasificada y Reservada** (Ley 1712 de 2014,
+  Decreto 103 de 2015) y la **matriz de priorización** (plan 10.2 y 10.3), cada uno como página
+  accesible más `.xlsx` (y `.csv`), y reconstruye el índice del catálogo con los conjuntos
+  *en inventario*.
+- **`evidencias_sello`**: por cada conjunto publicado, el `.xlsx` de evidencias para la postulación
+  al Sello de Excelencia (Requisito / Etapa / Criterio / Evidencia / Descripción).
+- **`anuncios`**: textos listos para publicar (web, Facebook, X, Instagram) cuando un conjunto es
+  nuevo o sus datos cambiaron de verdad (una corrida *sin cambios* no se anuncia).
+- **`resumen_comunicaciones`**: los **lunes** (o con `{"resumen": true}`), correo al equipo de
+  comunicaciones con los anuncios de la semana.
+
+Dónde quedan: `transparencia/` en el sitio; `instrumentos/` en el área de staging.
+"""
+
+
+def _now(context: dict[str, Any]) -> datetime:
+    dag_run = context.get("dag_run")
+    when = getattr(dag_run, "run_after", None) or context.get("logical_date") or datetime.now(UTC)
+    return when.astimezone(UTC)
+
+
+with DAG(
+    dag_id="instrumentos",
+    description="Registro de Activos, Índice de Información Clasificada y Reservada, priorización, Sello y anuncios",
+    schedule=CronTriggerTimetable("30 6 * * *", timezone=TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    tags=["plataforma", "instrumentos", "transparencia"],
+    doc_md=DOC_MD,
+    default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=2),
+                  "retry_exponential_backoff": True},
+) as dag:
+
+    @task(task_id="transparencia", doc_md="Registro de Activos, Índice y priorización en el sitio web.")
+    def transparencia(**context: Any) -> dict[str, Any]:
+        from casanare import settings
+        from casanare.catalog import load_catalog
+        from casanare.connections import website_transport
+        from casanare.instruments.generar import actualizar_transparencia
+
+        transport = website_transport()
+        try:
+            report = actualizar_transparencia(load_catalog(), settings.staging_url(), transport, ahora=_now(context))
+        finally:
+            transport.close()
+        return {"filas": report["filas"], "publicados": len(report["publicados"]),
+                "avisos_priorizacion": report["avisos_priorizacion"]}
+
+    transparencia()
