@@ -64,6 +64,7 @@ class RunInfo:
     otras_fallas: list[str] = field(default_factory=list)
     # The dataset's status page on the website (opens without Airflow) and "what happens next".
     estado_url: str | None = None
+    informe_url: str | None = None
     que_sigue: str | None = None
     fecha_texto: str | None = None
 
@@ -171,7 +172,7 @@ def message_fields(dataset: Dataset, causa: str, detalle: dict[str, Any] | None,
     ]
     if run.otras_fallas:
         filas.append(("Otras etapas que fallaron", "; ".join(run.otras_fallas)))
-    enlaces = [{"etiqueta": "Registro de la ejecución en Airflow", "url": run.log_url}]
+    enlaces = [{"etiqueta": "Registro de la ejecución en Airflow", "url": run.log_url}] if run.log_url else []
     if run.data_docs_url:
         enlaces.append({"etiqueta": "Informe de calidad (Data Docs)", "url": run.data_docs_url})
     _next_steps(filas, enlaces, run)
@@ -189,6 +190,8 @@ def _next_steps(filas: list[tuple[str, str]], enlaces: list[dict[str, str]], run
     """Add "what happens next" and the status page (first link: it opens without Airflow)."""
     if run.que_sigue:
         filas.append(("Qué pasa después", run.que_sigue))
+    if run.informe_url:
+        enlaces.insert(0, {"etiqueta": "Informe de calidad de esta ejecución", "url": run.informe_url})
     if run.estado_url:
         enlaces.insert(0, {"etiqueta": "Estado de publicación del conjunto", "url": run.estado_url})
 
@@ -222,6 +225,33 @@ def failure_message(
         subject, sender, [str(c) for c in dataset.contactos], cc, "fallo",
         asunto=subject, equipo=", ".join(cc) or sender, **values,
     )
+
+
+PREFIJO_COPIA = "[Copia para la plataforma]"
+
+
+def failure_messages(
+    dataset: Dataset, causa: str, detalle: dict[str, Any] | None, run: RunInfo, *, sender: str, cc: list[str]
+) -> list[EmailMessage]:
+    """The failure e-mails: Airflow and Data Docs links only in the platform team's copy.
+
+    A dependencia cannot open Airflow, so when the failure goes to its contacts it gets the
+    status page and the Spanish quality report, and the team gets the same text with every
+    link as a separate copy. A failure for the platform alone is one message with every link.
+    """
+    from dataclasses import replace
+
+    full = failure_message(dataset, causa, detalle, run, sender=sender, cc=cc)
+    team = full["Cc"]
+    if not team:
+        return [full]
+    public = failure_message(dataset, causa, detalle, replace(run, log_url="", data_docs_url=None),
+                             sender=sender, cc=[])
+    copy = full
+    del copy["Cc"]
+    copy.replace_header("To", team)
+    copy.replace_header("Subject", f"{PREFIJO_COPIA} {full['Subject']}")
+    return [public, copy]
 
 
 def compose(

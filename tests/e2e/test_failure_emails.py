@@ -97,12 +97,20 @@ def expected_recipients() -> tuple[list[str], list[str]]:
 
 
 def the_only_mail(env) -> dict:
+    """The one failure e-mail to the dependencia, plus the platform team's copy (Airflow links there only)."""
+    from casanare.notify import PREFIJO_COPIA
+
     messages = env.smtp.messages()
-    assert len(messages) == 1, [m["Subject"] for m in messages]
-    msg = messages[0]
+    mails = [m for m in messages if not m["Subject"].startswith(PREFIJO_COPIA)]
+    copies = [m for m in messages if m["Subject"].startswith(PREFIJO_COPIA)]
+    assert len(mails) == 1 and len(copies) == 1, [m["Subject"] for m in messages]
+    msg = mails[0]
     text = msg.get_body(preferencelist=("plain",)).get_content()
     html = msg.get_body(preferencelist=("html",)).get_content()
-    return {"msg": msg, "text": text, "html": html}
+    copy = copies[0]
+    return {"msg": msg, "text": text, "html": html, "copy": copy,
+            "copy_text": copy.get_body(preferencelist=("plain",)).get_content(),
+            "copy_html": copy.get_body(preferencelist=("html",)).get_content()}
 
 
 def check_common(mail: dict, causa: str, task_id: str, personal: set[str]) -> None:
@@ -115,14 +123,20 @@ def check_common(mail: dict, causa: str, task_id: str, personal: set[str]) -> No
     assert msg["Subject"] == f"[Datos Abiertos Casanare] {nombre}: {causa}"
     to, cc = expected_recipients()
     assert [a.addr_spec for a in msg["To"].addresses] == to
-    assert [a.addr_spec for a in msg["Cc"].addresses] == cc
-    # The SMTP envelope proves the copy to the platform team was really delivered.
-    assert sorted(msg["X-Envelope-To"].split(", ")) == sorted(to + cc)
+    assert msg["Cc"] is None
+    # The SMTP envelopes prove each message really went to its readers.
+    assert sorted(msg["X-Envelope-To"].split(", ")) == sorted(to)
+    copy = mail["copy"]
+    assert copy["Subject"] == f"[Copia para la plataforma] {msg['Subject']}"
+    assert sorted(copy["X-Envelope-To"].split(", ")) == sorted(cc)
     assert msg.get_content_type() == "multipart/alternative"
     log_link = re.compile(
         rf"http://airflow\.casanare\.local:8080/dags/{SLUG}/runs/[^/\s\"]*%3A[^/\s\"]*/tasks/{task_id}"
     )
-    assert log_link.search(text) and log_link.search(html)
+    # Airflow links only in the platform's copy; the dependencia gets its status page instead.
+    assert log_link.search(mail["copy_text"]) and log_link.search(mail["copy_html"])
+    assert "airflow.casanare.local" not in text and "airflow.casanare.local" not in html
+    assert "/seguimiento/vacunacion-pai/" in text and "Qué pasa después" in text
     plain_html = htmllib.unescape(re.sub(r"<[^>]+>", " ", html))
     for body in (text, plain_html):
         assert "Traceback" not in body and 'File "' not in body
@@ -168,7 +182,7 @@ def test_calidad_de_datos(mail_env, sources):
     assert "archivo salud/vacunacion_pai.xlsx" in text
     assert "columna biologico" in text
     assert "(1 fila(s))" in text
-    assert "Data Docs" in text
+    assert "Data Docs" in mail["copy_text"] and "Informe de calidad de esta ejecución" in text
     assert "No se publicó nada" in text
     assert "Vacuna experimental" not in text
 
