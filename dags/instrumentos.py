@@ -70,4 +70,47 @@ with DAG(
         return {"filas": report["filas"], "publicados": len(report["publicados"]),
                 "avisos_priorizacion": report["avisos_priorizacion"]}
 
-    transparencia()
+    @task(task_id="evidencias_sello", doc_md="Evidencias del Sello de Excelencia por conjunto publicado (.xlsx).")
+    def evidencias_sello() -> dict[str, Any]:
+        from casanare import settings
+        from casanare.catalog import load_catalog
+        from casanare.connections import website_transport
+        from casanare.instruments.generar import evidencias_sello as generar
+
+        transport = website_transport()
+        try:
+            written = generar(load_catalog(), settings.staging_url(), transport)
+        finally:
+            transport.close()
+        return {"evidencias": [f"{w['conjunto']}: {w['resultado']}" for w in written]}
+
+    @task(task_id="anuncios", doc_md="Textos de la Fase III para los conjuntos nuevos o con datos que cambiaron.")
+    def anuncios(**context: Any) -> dict[str, Any]:
+        from casanare import settings
+        from casanare.catalog import load_catalog
+        from casanare.instruments.generar import anunciar
+
+        written = anunciar(load_catalog(), settings.staging_url(), ahora=_now(context))
+        return {"anuncios": [f"{a['conjunto']} ({a['tipo']})" for a in written]}
+
+    @task(task_id="resumen_comunicaciones", doc_md="Los lunes, correo al equipo de comunicaciones con los anuncios.")
+    def resumen_comunicaciones(**context: Any) -> dict[str, Any]:
+        from casanare import settings
+        from casanare.failure_notifier import mailer
+        from casanare.instruments.anuncios import de_la_semana
+        from casanare.instruments.generar import instrumentos_storage
+        from casanare.instruments.generar import resumen_comunicaciones as componer
+
+        now = _now(context)
+        forced = bool((getattr(context.get("dag_run"), "conf", None) or {}).get("resumen"))
+        if now.astimezone(pendulum.timezone(TIMEZONE)).weekday() != 0 and not forced:
+            return {"enviado": False, "motivo": "solo los lunes"}
+        desde, hasta = now - timedelta(days=7), now + timedelta(seconds=1)
+        if not de_la_semana(instrumentos_storage(settings.staging_url()), desde, hasta):
+            return {"enviado": False, "motivo": "sin anuncios en la semana"}
+        with mailer() as (sender, send_message):
+            send_message(componer(settings.staging_url(), desde, hasta, sender=sender,
+                                  to=settings.communications_emails(), cc=settings.platform_team_emails()))
+        return {"enviado": True}
+
+    transparencia() >> evidencias_sello() >> anuncios() >> resumen_comunicaciones()

@@ -121,6 +121,8 @@ def main() -> int:
         # The platform DAG after the datasets: instruments, Sello evidence and announcements see them published.
         print("▶ airflow dags test instrumentos", flush=True)
         run_dag(env, "instrumentos", logs)
+        instruments_ok = (env.web_dir / "transparencia" / "registro-activos.html").is_file()
+        failures += not instruments_ok
         print("▶ Visitas de ejemplo al portal y al sitio (para que el tablero muestre uso real)…", flush=True)
         simulate_visits(env, [slug for slug, s in rows if s["estado"] == "éxito"], args.semilla)
         print(f"▶ airflow dags test {MONITOR_DAG}", flush=True)
@@ -128,6 +130,8 @@ def main() -> int:
         monitor_ok = (env.web_dir / "tablero" / "index.html").is_file()
         failures += not monitor_ok
         print_summary(env, rows)
+        if not instruments_ok:
+            print(f"\n✗ El DAG instrumentos falló: vea {logs / 'instrumentos.log'}")
         if not monitor_ok:
             print(f"\n✗ El DAG {MONITOR_DAG} falló: vea {logs / (MONITOR_DAG + '.log')}")
         if args.mantener:
@@ -189,7 +193,7 @@ def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
     print(f"  Data Docs de calidad: {env.web.url}/data-docs/<conjunto>/index.html  (carpeta {env.docs_dir})")
     print(f"  Estado de cada conjunto (para las dependencias): {env.web.url}/seguimiento/<ruta>/")
     print(f"  Instrumentos de transparencia (Registro, Índice, priorización): {env.web_dir / 'transparencia'}")
-    print(f"  Evidencias del Sello y anuncios de la Fase III: {env.staging_url}/instrumentos")
+    print(f"  Evidencias del Sello y anuncios de la Fase III: {env.staging_url}/_instrumentos")
     print(f"  Manifiestos y copias de las fuentes: {env.staging_url}")
     print(f"  Correos enviados ({mails}): {env.mail_dir}")
     print(f"  Registros de las tareas (también en la interfaz de Airflow): {env.airflow_home / 'logs'}")

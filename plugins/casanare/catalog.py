@@ -39,11 +39,35 @@ DatoPersonal = Literal[
     "municipio",
     "coordenadas",
     "texto_libre",
+    # Attributes that describe a person without identifying them alone (quasi-identifiers).
+    "revela_edad",
+    "lugar",
+    "etnia",
+    "discapacidad",
+    "regimen_salud",
+    "nacionalidad",
+    "estado_civil",
+    "ocupacion",
+    "estrato",
     "otro",
 ]
 # Kinds that identify a person directly: never published as they are.
 IDENTIFICADORES_DIRECTOS: frozenset[str] = frozenset(
     {"cedula", "tarjeta_identidad", "nombre", "telefono", "correo", "direccion", "fecha_nacimiento", "coordenadas"}
+)
+
+# Kinds that describe a person: published, they must be quasi-identifiers (checked by k-anonymity).
+DESCRIBEN_PERSONA: frozenset[str] = frozenset(
+    {"edad", "fecha_nacimiento", "revela_edad", "sexo", "municipio", "lugar", "etnia", "discapacidad",
+     "regimen_salud", "nacionalidad", "estado_civil", "ocupacion", "estrato"}
+)
+# Kinds whose pseudonym stands for a person (the unit of k-anonymity when published).
+IDENTIFICAN_PERSONA: frozenset[str] = frozenset({"cedula", "tarjeta_identidad", "nit", "otro"})
+# Column names that describe a person even when the catalog forgot ``dato_personal`` (age is
+# revealed by the document type — RC, TI, CC — and by the school grade).
+NOMBRE_DESCRIBE_PERSONA = re.compile(
+    r"(^|_)(sexo|genero|edad|rango_edad|grado|tipo_documento|etnia|etnica|pertenencia_etnica|discapacidad|"
+    r"regimen|regimen_salud|nacionalidad|estado_civil|estrato|ocupacion|fecha_nacimiento)(_|$)"
 )
 
 CATEGORIAS_PORTAL: tuple[str, ...] = (
@@ -184,6 +208,25 @@ class Regla(_Model):
         return self.accion != "eliminar"
 
 
+class UmbralColumna(_Model):
+    """A column's own weak-signal threshold for the final personal-data scan, with its reason."""
+
+    umbral: float = Field(gt=0, le=1, description="Proporción de valores con señales débiles que bloquea la columna.")
+    motivo: str = Field(min_length=20, description="Por qué esta columna tolera más señales débiles (va al manifiesto).")
+
+
+class FundamentoLegal(_Model):
+    """The norm that makes a personal column public by law (the only exception to default deny)."""
+
+    norma: Annotated[str, Field(min_length=5, description="Norma, p. ej. 'Ley 1712 de 2014'.")]
+    articulo: Annotated[str, Field(min_length=1, description="Artículo y literal, p. ej. 'art. 9, literal e'.")]
+    descripcion: str | None = Field(None, description="Por qué la norma hace pública la columna.")
+
+    @property
+    def texto(self) -> str:
+        return f"{self.norma}, {self.articulo}"
+
+
 class Excepcion(_Model):
     """Decreto 103 de 2015 fields of a classified or reserved column or dataset (Índice de
     Información Clasificada y Reservada). Blank fields take the defaults by kind of personal data
@@ -225,7 +268,15 @@ class Columna(_Model):
     nombre_publicado: Annotated[str, Field(pattern=FIELD_RE)] | None = None
     minimo: float | str | None = Field(None, description="Valor o fecha mínima esperada.")
     maximo: float | str | None = Field(None, description="Valor o fecha máxima esperada.")
+    fundamento_legal: FundamentoLegal | None = Field(
+        None,
+        description="Norma y artículo que hacen pública por ley una columna con datos personales; va al "
+        "Índice de Información Clasificada y Reservada y la revisión final la respeta.",
+    )
     excepcion: Excepcion | None = Field(None, description="Campos del Índice si la columna es clasificada o reservada.")
+    umbral_datos_personales: UmbralColumna | None = Field(
+        None, description="Umbral propio de señales débiles en la revisión final de datos personales, con su motivo."
+    )
 
     @model_validator(mode="after")
     def _check_privacy(self) -> Columna:
@@ -236,10 +287,16 @@ class Columna(_Model):
                 f"la columna '{self.nombre}' es reservada y solo admite la regla 'eliminar' "
                 f"(tiene '{self.regla.accion}')"
             )
-        if self.dato_personal in IDENTIFICADORES_DIRECTOS and self.regla.accion == "publicar":
+        if self.fundamento_legal and self.clasificacion != "publica":
+            raise ValueError(
+                f"la columna '{self.nombre}' declara 'fundamento_legal' pero está clasificada como {self.clasificacion}"
+            )
+        if (self.dato_personal in IDENTIFICADORES_DIRECTOS and self.regla.accion == "publicar"
+                and self.fundamento_legal is None):
             raise ValueError(
                 f"la columna '{self.nombre}' contiene {self.dato_personal} y no puede publicarse tal cual: "
-                "use eliminar, seudonimizar, generalizar o enmascarar"
+                "use eliminar, seudonimizar, generalizar o enmascarar, o declare 'fundamento_legal' "
+                "(norma y artículo que la hacen pública)"
             )
         if self.dato_personal == "texto_libre" and self.regla.accion == "publicar":
             raise ValueError(
@@ -340,10 +397,25 @@ class FuenteSQL(_Model):
 Fuente = Annotated[FuenteArchivo | FuenteSQL, Field(discriminator="tipo")]
 
 
+JerarquiaGeneralizacion = Literal["edad", "municipio", "mes"]
+
+
 class Microdatos(_Model):
     cuasi_identificadores: list[str] = Field(min_length=1)
     k: int = Field(5, ge=2)
-    max_supresion: float = Field(0.05, ge=0, le=1, description="Máxima fracción de filas suprimidas.")
+    max_supresion: float = Field(
+        0.05, ge=0, le=1,
+        description="Máxima fracción suprimida: de filas, o de personas si se publica un seudónimo de persona.",
+    )
+    jerarquias: dict[str, JerarquiaGeneralizacion] = Field(
+        default_factory=dict,
+        description="Jerarquía de generalización por cuasi-identificador (se deduce de la regla si falta).",
+    )
+    excluir_de_k: dict[str, Annotated[str, Field(min_length=15)]] = Field(
+        default_factory=dict,
+        description="Con seudónimo de persona: columnas publicadas que no cuentan para k, con el motivo "
+        "escrito (va al manifiesto). Por defecto cuentan todas.",
+    )
 
 
 class Calidad(_Model):
@@ -433,6 +505,17 @@ class Dataset(_Model):
     resumen_exitos: Literal["semanal", "desactivado"] = Field(
         "desactivado", description="Resumen por correo de las publicaciones exitosas a los contactos (lunes)."
     )
+    grupo_seudonimos: Annotated[str, Field(pattern=SLUG_RE)] | None = Field(
+        None,
+        description="Grupo de conjuntos que comparten seudónimos a propósito (vinculables). Por defecto cada "
+        "conjunto tiene los suyos.",
+    )
+    retencion_dias: int = Field(
+        30, ge=1, le=3650, description="Días que se guardan los datos crudos (original/, extraido.parquet)."
+    )
+    versiones_sitio: int = Field(
+        3, ge=1, le=20, description="Versiones anteriores que se pueden descargar en casanare.gov.co."
+    )
     fuente: Fuente | None = None
     columnas: list[Columna] = Field(default_factory=list)
     microdatos: Microdatos | None = None
@@ -482,6 +565,10 @@ class Dataset(_Model):
             missing = [q for q in self.microdatos.cuasi_identificadores if q not in out_names]
             if missing:
                 raise ValueError(f"cuasi-identificadores que no son columnas publicadas: {', '.join(missing)}")
+            for field in ("jerarquias", "excluir_de_k"):
+                unknown = [q for q in getattr(self.microdatos, field) if q not in out_names]
+                if unknown:
+                    raise ValueError(f"'microdatos.{field}' nombra columnas no publicadas: {', '.join(unknown)}")
         for col in self.columnas:
             src = col.regla.columna_municipio
             if src and src not in names:
@@ -493,6 +580,41 @@ class Dataset(_Model):
     @property
     def columnas_publicadas(self) -> list[Columna]:
         return [c for c in self.columnas if c.publicada]
+
+    @property
+    def dominio_seudonimos(self) -> str:
+        """HKDF ``info`` of this dataset's pseudonym key: its group when declared, else its slug."""
+        return self.grupo_seudonimos or self.slug
+
+    @property
+    def columnas_persona(self) -> list[str]:
+        """Published names of pseudonyms that stand for a person (k is then counted over persons)."""
+        return [
+            c.nombre_salida for c in self.columnas_publicadas
+            if c.regla.accion == "seudonimizar" and c.dato_personal in IDENTIFICAN_PERSONA
+        ]
+
+    @property
+    def columnas_k(self) -> list[str]:
+        """Columns k-anonymity counts: the quasi-identifiers, or with a person pseudonym every attribute.
+
+        With a person pseudonym a person's rows are linked, so any published attribute can single
+        them out across their rows: all published columns count except the pseudonym itself, the
+        row identifier and the columns excluded with a written reason (``microdatos.excluir_de_k``).
+        """
+        micro = self.microdatos
+        if micro is None:
+            return []
+        quasi = list(micro.cuasi_identificadores)
+        if not self.columnas_persona:
+            return quasi
+        row_id = self.datos_gov_co.identificador_fila if self.datos_gov_co else None
+        skip = {*self.columnas_persona, row_id, *micro.excluir_de_k, *quasi}
+        return quasi + [c.nombre_salida for c in self.columnas_publicadas if c.nombre_salida not in skip]
+
+    @property
+    def columnas_con_fundamento_legal(self) -> list[Columna]:
+        return [c for c in self.columnas_publicadas if c.fundamento_legal is not None]
 
     @property
     def tiene_datos_personales(self) -> bool:
@@ -566,22 +688,65 @@ class Catalog:
         return [d for d in self.datasets if d.priorizado]
 
 
+# libyaml when available (pure-Python PyYAML is ~15× slower: 200 entries took seconds to parse).
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# path -> (mtime_ns, size, Dataset): the dag-processor re-parses the DAG files continuously, and
+# a YAML that didn't change needs neither parsing nor validating again.
+_CACHE: dict[Path, tuple[int, int, Dataset]] = {}
+
+
 def load_dataset(path: Path) -> Dataset:
-    """Load and validate one catalog YAML.
+    """Load and validate one catalog YAML (cached per file modification time and size).
+
+    The returned model is shared between callers: derive variants with ``model_copy``.
 
     Raises:
         CatalogError: naming the file, the field path and the YAML line of each problem.
     """
-    text = path.read_text(encoding="utf-8")
+    path = Path(path).resolve()
+    stat = path.stat()
+    cached = _CACHE.get(path)
+    if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+        dataset = cached[2]
+    else:
+        text = path.read_text(encoding="utf-8")
+        dataset = _parse_dataset(path, text)
+        _CACHE[path] = (stat.st_mtime_ns, stat.st_size, dataset)
+    # Suites and queries are separate files: checked on every load (two stat calls).
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        _check_files(path, None, dataset)
+    except CatalogError:
+        _check_files(path, _compose(path.read_text(encoding="utf-8")), dataset)  # again, with line numbers
+        raise
+    return dataset
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree, only needed to give line numbers in error messages."""
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+
+
+def _parse_dataset(path: Path, text: str) -> Dataset:
+    try:
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise CatalogError(path, [("(archivo)", line, f"YAML mal formado: {getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
         raise CatalogError(path, [("(archivo)", 1, "se esperaba un mapa de campos")])
+    try:
+        return _validated(path, data, None)
+    except CatalogError:
+        # The node tree (line numbers) is built only on the error path: same checks, same error.
+        _validated(path, data, _compose(text))
+        raise
+
+
+def _validated(path: Path, data: dict[str, Any], root: yaml.Node | None) -> Dataset:
     if data.get("slug") != path.stem:
         raise CatalogError(
             path, [("slug", _line_of(root, ("slug",)), f"debe ser igual al nombre del archivo ('{path.stem}')")]
@@ -594,12 +759,60 @@ def load_dataset(path: Path) -> Dataset:
             loc = tuple(err["loc"])
             problems.append((_field_name(data, loc), _line_of(root, loc), _spanish(err)))
         raise CatalogError(path, problems) from None
-    _check_files(path, root, dataset)
+    _check_quasi_identifiers(path, root, dataset)
     _check_indice(path, root, dataset)
     charts = [(("casanare_gov_co", "graficos", *loc), msg) for loc, msg in chart_problems(dataset)]
     if charts:
         raise CatalogError(path, [(_field_name(data, loc), _line_of(root, loc), msg) for loc, msg in charts])
     return dataset
+
+
+def quasi_identifier_problems(dataset: Dataset) -> list[tuple[int, str, str]]:
+    """Published columns that describe a person but escape k-anonymity: ``(index, field, message)``.
+
+    A column that describes a person (``DESCRIBEN_PERSONA`` or a name such as ``grado`` or
+    ``tipo_documento``) must be a declared quasi-identifier, be removed, or rest on a
+    ``fundamento_legal``; a published person pseudonym needs ``microdatos`` (k over persons).
+    """
+    if not dataset.priorizado:
+        return []
+    micro = dataset.microdatos
+    quasi = set(micro.cuasi_identificadores) if micro else set()
+    about_people = any(c.dato_personal in IDENTIFICAN_PERSONA | IDENTIFICADORES_DIRECTOS for c in dataset.columnas)
+    problems: list[tuple[int, str, str]] = []
+    for index, col in enumerate(dataset.columnas):
+        if not col.publicada or col.fundamento_legal is not None:
+            continue
+        out = col.nombre_salida
+        describes = col.dato_personal in DESCRIBEN_PERSONA
+        if col.dato_personal is None and about_people and (
+            NOMBRE_DESCRIBE_PERSONA.search(col.nombre) or NOMBRE_DESCRIBE_PERSONA.search(out)
+        ):
+            problems.append((index, "dato_personal", (
+                f"la columna publicada '{out}' describe a la persona (revela edad, sexo, lugar, etnia, "
+                "discapacidad o régimen) y no declara 'dato_personal': declárelo (p. ej. revela_edad) y "
+                "agréguela a 'microdatos.cuasi_identificadores', o use la regla 'eliminar'")))
+            continue
+        if describes and out not in quasi:
+            donde = "'microdatos.cuasi_identificadores'" if micro else "un bloque 'microdatos' con sus cuasi-identificadores"
+            problems.append((index, "regla", (
+                f"la columna publicada '{out}' ({col.dato_personal}) describe a la persona y no es "
+                f"cuasi-identificador: agréguela a {donde} (se generaliza y suprime lo necesario para lograr k) "
+                "o use la regla 'eliminar'")))
+        if out in dataset.columnas_persona and micro is None:
+            problems.append((index, "regla", (
+                f"se publica el seudónimo de persona '{out}': declare 'microdatos' para que el k-anonimato "
+                "se cuente sobre personas, o use la regla 'eliminar'")))
+    return problems
+
+
+def _check_quasi_identifiers(path: Path, root: yaml.Node | None, dataset: Dataset) -> None:
+    problems = [
+        (f"columnas[{dataset.columnas[i].nombre}].{field}", _line_of(root, ("columnas", i, field)), message)
+        for i, field, message in quasi_identifier_problems(dataset)
+    ]
+    if problems:
+        raise CatalogError(path, problems)
 
 
 # Columns a chart may group by in time: dates, and dates generalized to month or year.

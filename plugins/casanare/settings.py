@@ -63,3 +63,9 @@ def website_public_url() -> str:
     """Public base URL of the open-data section on the department's website."""
     default = "https://www.casanare.gov.co/transparencia/datos-abiertos"
     return os.environ.get("CASANARE_WEBSITE_PUBLIC_URL", default).rstrip("/")
+
+
+def communications_emails() -> list[str]:
+    """The communications team (Fase III): receives the weekly list of ready-to-post announcements."""
+    raw = os.environ.get("CASANARE_COMUNICACIONES_EMAILS", "comunicaciones@casanare.gov.co")
+    return [item.strip() for item in raw.split(",") if item.strip()]

@@ -128,11 +128,18 @@ def run_validate(slug: str, run_id: str) -> dict[str, Any]:
     ds = dataset(slug)
     area, state = areas(slug, run_id)
     with stage(area, "validar"):
+        from casanare.quality.perfil import filas_duplicadas
+
+        # Source duplicates, so the scorecard can tell them from those the anonymization created.
+        source = area.read_parquet("extraido.parquet")
+        duplicados_origen = filas_duplicadas(source)
+        del source
         frame = area.read_parquet("anonimizado.parquet")
         docs = settings.data_docs_dir() / ds.slug
         report = validar(
             frame, ds, run_name=area.url.rsplit("/", 1)[-1], docs_dir=docs,
             privacidad=area.stage("anonimizar"), extraccion=area.stage("extraer"), historial=state.history(),
+            duplicados_origen=duplicados_origen,
         )
         del frame
         # Recorded before failing, so a stopped run keeps its Data Docs link and scorecard.
@@ -195,7 +202,8 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
         try:
             report = publish_site(frame, ds, transport, version=version, published_at=now,
                                   history=state.history(), scorecard=latest_scorecard(settings.staging_url(), slug),
-                                  validation=area.stage("validar"))
+                                  validation=area.stage("validar"),
+                                  sin_cambios=bool((area.stage("extraer") or {}).get("sin_cambios")))
         finally:
             transport.close()
         area.record_stage("publicar_casanare_gov_co", {"estado": "ok", **report})

@@ -31,3 +31,32 @@ def test_embedded_run_publishes_every_prioritized_dataset(tmp_path):
         published = int(row.split()[3])
         assert published > 0, row
     assert "Dónde mirar" in result.stdout
+    assert_instruments(tmp_path / "data", result.stdout)
+
+
+def assert_instruments(data: Path, stdout: str) -> None:
+    """The platform DAG ran last: transparency pages, Sello evidence and Fase III texts exist."""
+    from openpyxl import load_workbook
+
+    catalog = load_catalog()
+    site = data / "sitio" / "transparencia"
+    registro = load_workbook(site / "registro-activos.xlsx", read_only=True).worksheets[0]
+    rows = list(registro.iter_rows(values_only=True))
+    state = rows[0].index("Información publicada o disponible")
+    slug = rows[0].index("Identificador en el catálogo")
+    by_slug = {r[slug]: r[state] for r in rows[1:]}
+    assert set(by_slug) == {d.slug for d in catalog.datasets}
+    for ds in catalog.datasets:
+        expected = "Publicada en datos.gov.co y casanare.gov.co" if ds.priorizado else "Disponible a solicitud"
+        assert by_slug[ds.slug] == expected, (ds.slug, by_slug[ds.slug])
+    for name in ("indice-clasificada-reservada.html", "indice-clasificada-reservada.csv", "priorizacion.xlsx",
+                 "priorizacion.html", "registro-activos.csv", "index.html"):
+        assert (site / name).is_file(), name
+    index = (data / "sitio" / "index.html").read_text(encoding="utf-8")
+    assert 'id="tabla-inventario"' in index
+    instrumentos = data / "staging" / "_instrumentos"
+    assert sorted(p.stem for p in (instrumentos / "sello").glob("*.xlsx")) == sorted(d.slug for d in catalog.priorizados)
+    anuncios = [p.name for p in (instrumentos / "anuncios").iterdir()]
+    assert len(anuncios) == len(catalog.priorizados)
+    assert all((instrumentos / "anuncios" / a / "x.txt").is_file() for a in anuncios)
+    assert "Instrumentos de transparencia" in stdout

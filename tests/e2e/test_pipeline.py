@@ -102,6 +102,9 @@ def test_api_snippets_on_the_page_return_rows_from_the_portal(vacunacion_run):
     env, _ = vacunacion_run
     ds = load_catalog().get(SLUG)
     page = requests.get(f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/index.html", timeout=10).text
+    # The real run's page carries the preview, the charts and the map (k rule: see the unit tests).
+    assert 'id="tabla-vista-previa"' in page and page.count('class="grafico grafico-') >= 3
+    assert 'class="grafico grafico-mapa"' in page
     curl = html.unescape(re.search(r'<code id="fragmento-curl">(.*?)</code>', page, re.S).group(1))
     argv = shlex.split(curl)
     assert argv[0] == "curl" and argv[1].startswith(f"{env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.json?")

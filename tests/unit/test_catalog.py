@@ -147,6 +147,80 @@ def test_every_plan_frequency_has_a_schedule():
     assert CRON_POR_FRECUENCIA["eventual"] is None
 
 
+# Quasi-identifier rules ---------------------------------------------------------------------------
+
+def _column(nombre: str, **extra) -> dict:
+    return {"nombre": nombre, "tipo": "texto", "descripcion": "Columna de prueba", "clasificacion": "publica",
+            "regla": "publicar", **extra}
+
+
+@pytest.mark.parametrize("nombre", ["grado", "tipo_documento", "sexo", "pertenencia_etnica", "regimen_salud"])
+def test_a_published_column_that_describes_a_person_must_declare_it(include, nombre):
+    data = base()
+    data["columnas"].append(_column(nombre))
+    file = write(include, data)
+    with pytest.raises(CatalogError) as info:
+        load_dataset(file)
+    message = str(info.value)
+    assert "prueba_csv.yaml" in message and f"columnas[{nombre}]" in message and "línea" in message
+    assert "dato_personal" in message and "cuasi_identificadores" in message
+
+
+@pytest.mark.parametrize("kind", ["sexo", "revela_edad", "etnia", "discapacidad", "regimen_salud", "municipio"])
+def test_a_person_attribute_outside_the_quasi_identifiers_is_refused(include, kind):
+    data = base()
+    data["columnas"].append(_column("atributo", dato_personal=kind))
+    with pytest.raises(CatalogError, match=r"columnas\[atributo\].*no es cuasi-identificador"):
+        load_dataset(write(include, data))
+    # Declared as a quasi-identifier, removed, or published under a legal basis: accepted.
+    data["microdatos"]["cuasi_identificadores"].append("atributo")
+    assert "atributo" in load_dataset(write(include, data)).columnas_k
+    data["microdatos"]["cuasi_identificadores"].remove("atributo")
+    data["columnas"][-1]["regla"] = "eliminar"
+    load_dataset(write(include, data))
+
+
+def test_a_published_person_pseudonym_needs_microdata(include):
+    data = base()
+    del data["microdatos"]
+    data["columnas"][3]["regla"] = "eliminar"  # edad
+    with pytest.raises(CatalogError, match=r"columnas\[cedula\].*seudónimo de persona 'id_persona'.*microdatos"):
+        load_dataset(write(include, data))
+
+
+def test_with_a_person_pseudonym_every_attribute_counts_unless_excluded_with_a_reason(include):
+    data = base()
+    assert load_dataset(write(include, data)).columnas_k == ["edad"]
+    del data["microdatos"]["excluir_de_k"]["valor"]
+    assert load_dataset(write(include, data)).columnas_k == ["edad", "valor"]
+    data["microdatos"]["excluir_de_k"]["fecha"] = "corta"
+    with pytest.raises(CatalogError, match="excluir_de_k"):
+        load_dataset(write(include, data))
+
+
+def test_legal_basis_is_the_only_way_to_publish_an_identifying_column(include):
+    data = base()
+    data["columnas"][2] = _column("nombre", dato_personal="nombre")
+    with pytest.raises(CatalogError, match=r"columnas\[nombre\].*fundamento_legal"):
+        load_dataset(write(include, data))
+    data["columnas"][2]["fundamento_legal"] = {"norma": "Ley 1712 de 2014", "articulo": "art. 9, literal e"}
+    ds = load_dataset(write(include, data))
+    assert [c.nombre for c in ds.columnas_con_fundamento_legal] == ["nombre"]
+    assert ds.columnas_con_fundamento_legal[0].fundamento_legal.texto == "Ley 1712 de 2014, art. 9, literal e"
+    data["columnas"][2]["fundamento_legal"] = {"norma": "Ley 1712 de 2014"}
+    with pytest.raises(CatalogError, match=r"fundamento_legal\.articulo"):
+        load_dataset(write(include, data))
+
+
+def test_sample_catalog_declares_every_person_attribute_as_quasi_identifier():
+    catalog = load_catalog()
+    matricula = catalog.get("matricula_escolar")
+    assert {"tipo_documento", "grado", "sexo", "codigo_municipio", "zona"} <= set(matricula.columnas_k)
+    for ds in catalog.priorizados:
+        assert ds.retencion_dias == 30 and ds.versiones_sitio == 3
+        assert ds.dominio_seudonimos == ds.slug  # no linkable group in the sample
+
+
 def test_repeated_alias_is_refused_with_its_column_and_line(include):
     data = mutate(base(), "columnas.0.alias", ["Número", "Numero", "ID"])
     with pytest.raises(CatalogError, match=r"columnas\[.*\].*línea.*repite el alias 'Numero'"):

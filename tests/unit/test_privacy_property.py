@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from casanare.catalog import Dataset
 from casanare.privacy import detectors
+from casanare.privacy.kanon import ColumnaSinInformacion, ReidentificacionPosible
 from casanare.privacy.stage import anonimizar
 
 pytestmark = pytest.mark.unit
@@ -45,7 +46,13 @@ def _dataset() -> Dataset:
         c("edad", "entero", {"accion": "generalizar", "metodo": "rango_edad"}, dato_personal="edad"),
         c("observacion", "texto", "redactar_texto", dato_personal="texto_libre"),
     ]
-    data["microdatos"] = {"cuasi_identificadores": ["edad", "municipio"], "k": 2, "max_supresion": 1.0}
+    data["microdatos"] = {
+        "cuasi_identificadores": ["edad", "municipio"], "k": 2, "max_supresion": 1.0,
+        # The person pseudonym makes k count persons over every attribute; these three are what
+        # the property is about (identifiers must not leak), not quasi-identifiers.
+        "excluir_de_k": {c: "Columna de la prueba de propiedades sobre fugas." for c in
+                         ("telefono", "municipio_residencia", "observacion")},
+    }
     data["datos_gov_co"] = {"dataset_id": "test-0001"}
     return Dataset.model_validate(data)
 
@@ -96,12 +103,17 @@ def test_no_original_identifier_reaches_the_published_outputs(people):
         "observacion": [p["observacion"] for p in people],
         "columna_no_declarada": [p["cedula"] for p in people],
     })
-    published, report = anonimizar(frame, DATASET, key=KEY, reference=date(2026, 10, 1), names=NAMES)
-    outputs = [
-        published.to_csv(index=False),
-        published.to_json(orient="records", force_ascii=False),
-        json.dumps(report, ensure_ascii=False, default=str),
-    ]
+    try:
+        published, report = anonimizar(frame, DATASET, key=KEY, reference=date(2026, 10, 1), names=NAMES)
+    except (ReidentificacionPosible, ColumnaSinInformacion) as exc:
+        # A refusal publishes nothing; its message and details must not carry identifiers either.
+        outputs = [str(exc), json.dumps(exc.as_dict(), ensure_ascii=False, default=str)]
+    else:
+        outputs = [
+            published.to_csv(index=False),
+            published.to_json(orient="records", force_ascii=False),
+            json.dumps(report, ensure_ascii=False, default=str),
+        ]
     folded = [detectors.fold(o) for o in outputs]
     for p in people:
         secrets = [p["cedula"], p["dotted"], p["phone"], p["spaced_phone"], p["email"], p["address"]]

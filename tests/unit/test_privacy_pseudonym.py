@@ -67,3 +67,58 @@ def test_too_short_key_is_rejected_without_showing_it():
     assert isinstance(info.value, ErrorDeConfiguracion)  # a configuration failure: not retried
     assert short not in str(info.value) and short not in info.value.como_corregir
     assert check_key("k" * MIN_KEY_BYTES) == b"k" * MIN_KEY_BYTES
+
+
+# Per-dataset keys (HKDF-SHA256) ------------------------------------------------------------------
+
+def test_each_dataset_gets_its_own_hkdf_key():
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from casanare.privacy.pseudonym import derive_key
+
+    expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=b"casanare-seudonimos/v1/vacunacion_pai").derive(KEY)
+    assert derive_key(KEY, "vacunacion_pai") == expected
+    assert derive_key(KEY, "vacunacion_pai") != derive_key(KEY, "matricula_escolar")
+    assert derive_key(KEY, "vacunacion_pai") != KEY
+    with pytest.raises(ClaveInvalida):
+        derive_key(b"corta", "vacunacion_pai")
+
+
+def _dataset(slug: str, grupo: str | None = None):
+    from pathlib import Path
+
+    import yaml
+
+    from casanare.catalog import Dataset
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "fixtures" / "catalogo_valido.yaml").read_text())
+    data["slug"] = slug
+    if grupo:
+        data["grupo_seudonimos"] = grupo
+    return Dataset.model_validate(data)
+
+
+def test_same_person_is_unlinkable_across_datasets_unless_they_share_a_group():
+    from datetime import date
+
+    from casanare.privacy.rules import apply_rules
+
+    frame = pd.DataFrame({"id_registro": [1, 2], "cedula": ["1098765432", "52123456"], "nombre": ["A", "B"],
+                          "edad": [30, 40], "codigo_municipio": ["85001", "85001"], "valor": [1.0, 2.0],
+                          "fecha": pd.to_datetime(["2025-01-01"] * 2)})
+
+    def ids(ds):
+        out, report = apply_rules(frame, ds, key=KEY, reference=date(2026, 1, 1))
+        return list(out["id_persona"]), report
+
+    salud, _ = ids(_dataset("conjunto_salud"))
+    educacion, _ = ids(_dataset("conjunto_educacion"))
+    assert not set(salud) & set(educacion)
+    # The master key itself is never used: the old, linkable pseudonym does not appear.
+    assert pseudonym("1098765432", KEY) not in salud
+    grupo_a, report = ids(_dataset("conjunto_salud", grupo="salud_educacion"))
+    grupo_b, _ = ids(_dataset("conjunto_educacion", grupo="salud_educacion"))
+    assert grupo_a == grupo_b and report["grupo_seudonimos"] == "salud_educacion"
+    assert set(grupo_a).isdisjoint(salud)

@@ -22,6 +22,7 @@ REF = date(2026, 10, 1)
 def dataset(columnas: list[dict], **extra) -> Dataset:
     data = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
     data["columnas"] = columnas
+    data.pop("microdatos", None)  # the fixture's quasi-identifiers are not among these columns
     data["datos_gov_co"] = {"dataset_id": "test-0001"}
     data.update(extra)
     return Dataset.model_validate(data)

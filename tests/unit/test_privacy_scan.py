@@ -34,6 +34,7 @@ def dataset(columnas: dict[str, tuple[str, str | dict]]) -> Dataset:
         for n, (t, r) in columnas.items()
     ]
     data["datos_gov_co"] = {"dataset_id": "test-0001"}
+    data.pop("microdatos", None)  # the fixture's quasi-identifiers are not among these columns
     return Dataset.model_validate(data)
 
 

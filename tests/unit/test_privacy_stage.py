@@ -34,8 +34,9 @@ def frame(n: int = 60) -> pd.DataFrame:
         "id_registro": range(1, n + 1),
         "cedula": [str(1_098_000_000 + i * 7) for i in range(n)],
         "nombre": [f"PERSONA {i}" for i in range(n)],
-        # Three people stand out (80+, 5-9, 60-64): alone in their class until their age is blanked.
-        "edad": [20 + (i % 3) for i in range(n - 3)] + [97, 7, 61],
+        # Three people stand out (80+, 5-9, 60-64): alone in their class until their age is blanked;
+        # the other three bands keep the column informative.
+        "edad": [20 + (i % 3) * 10 for i in range(n - 3)] + [97, 7, 61],
         "codigo_municipio": ["85001"] * n,
         "valor": [1500.5] * n,
         "fecha": pd.to_datetime(["2026-01-15"] * n),

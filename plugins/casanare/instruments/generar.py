@@ -14,7 +14,12 @@ from typing import Any
 from casanare.catalog import Catalog
 from casanare.dag_docs import portal_page_url, website_page_url
 from casanare.instruments.estado import EstadoPublicacion, estado_publicacion
-from casanare.instruments.indice import COLUMNAS_INDICE, indice_clasificada
+from casanare.instruments.indice import (
+    COLUMNAS_INDICE,
+    COLUMNAS_POR_LEY,
+    indice_clasificada,
+    publicos_por_ley,
+)
 from casanare.instruments.matriz import COLUMNAS_CRITERIOS, COLUMNAS_MATRIZ, filas_criterios, matriz
 from casanare.instruments.paginas import CARPETA, Instrumento, environment, render_instrumento, render_portada
 from casanare.instruments.registro import COLUMNAS_REGISTRO, registro_activos
@@ -52,6 +57,7 @@ def instrumentos_transparencia(catalog: Catalog, estados: dict[str, EstadoPublic
     """The Registro de Activos and the Índice as page + download definitions."""
     registro = registro_activos(catalog, estados)
     indice = indice_clasificada(catalog)
+    por_ley = publicos_por_ley(catalog)
     publicados = sum(1 for e in estados.values() if e.publicada)
     return [
         Instrumento(
@@ -78,7 +84,10 @@ def instrumentos_transparencia(catalog: Catalog, estados: dict[str, EstadoPublic
                 "Las columnas clasificadas nunca se publican: los conjuntos de datos abiertos se publican sin "
                 "ellas (excepción parcial).",
             ],
-            hojas=[Hoja("Índice", COLUMNAS_INDICE, indice)],
+            hojas=[Hoja("Índice", COLUMNAS_INDICE, indice),
+                   Hoja("Datos personales públicos por ley", COLUMNAS_POR_LEY, por_ley)],
+            extra={"por_ley": por_ley, "columnas_por_ley": COLUMNAS_POR_LEY},
+            plantilla="transparencia/indice.html",
         ),
     ]
 
@@ -135,14 +144,17 @@ def publicar_transparencia(
     }
 
 
-def solicitudes_registradas(staging_url: str) -> dict[str, int]:
-    """Requests to open data recorded per dataset (Fase IV requests registry), when it exists."""
+def solicitudes_registradas(slugs: set[str]) -> dict[str, int]:
+    """Requests to open data recorded per dataset (Fase IV registry ``include/registros/solicitudes.yaml``)."""
     try:
-        from casanare.monitor import solicitudes as registro  # type: ignore[import-not-found]
-    except ImportError:
+        from casanare.monitor.registries import load_registries
+    except ImportError:  # the monitoring package is not installed in this deployment
         return {}
-    contar = getattr(registro, "conteo_por_conjunto", None)
-    return dict(contar(staging_url)) if callable(contar) else {}
+    counts: dict[str, int] = {}
+    for solicitud in load_registries(slugs=slugs).solicitudes:
+        if solicitud.conjunto:
+            counts[solicitud.conjunto] = counts.get(solicitud.conjunto, 0) + 1
+    return counts
 
 
 def actualizar_transparencia(catalog: Catalog, staging_url: str, transport: Transport, *, ahora: datetime) -> dict[str, Any]:
@@ -156,10 +168,83 @@ def actualizar_transparencia(catalog: Catalog, staging_url: str, transport: Tran
     instrumentos = [
         *instrumentos_transparencia(catalog, estados),
         instrumento_priorizacion(catalog, load_criterios(), estados, scorecards, ahora=ahora,
-                                 solicitudes=solicitudes_registradas(staging_url)),
+                                 solicitudes=solicitudes_registradas({d.slug for d in catalog.datasets})),
     ]
     report = publicar_transparencia(instrumentos, transport, generado=ahora)
     report["conjuntos_en_indice"] = rebuild_catalog(transport, environment(), generated=ahora)
     report["publicados"] = sorted(s for s, e in estados.items() if e.publicada)
     report["avisos_priorizacion"] = list(catalog.avisos_priorizacion)
     return report
+
+
+CARPETA_STAGING = "_instrumentos"  # not a valid slug: never mistaken for a dataset's folder
+MARCA_ANUNCIO = "estado/anuncio.json"
+
+
+def instrumentos_storage(staging_url: str):
+    from casanare.staging import Storage
+
+    return Storage(f"{staging_url.rstrip('/')}/{CARPETA_STAGING}")
+
+
+def anunciar(catalog: Catalog, staging_url: str, *, ahora: datetime) -> list[dict[str, Any]]:
+    """Write Fase III texts for every dataset that is new or whose data changed since the last one."""
+    from dataclasses import replace
+
+    from casanare.instruments.anuncios import escribir, novedad
+    from casanare.staging import DatasetArea
+
+    storage = instrumentos_storage(staging_url)
+    written = []
+    for ds in catalog.priorizados:
+        area = DatasetArea(staging_url, ds.slug)
+        nov = novedad(area.history(), area.read_json(MARCA_ANUNCIO))
+        url = website_page_url(ds) or portal_page_url(ds)
+        if nov is None or url is None:
+            continue
+        written.append(escribir(storage, ds, replace(nov, slug=ds.slug), url))
+        area.write_json(MARCA_ANUNCIO, {"ejecucion": nov.ejecucion, "sha256": nov.sha256,
+                                        "anunciado": ahora.isoformat(timespec="seconds")})
+    return written
+
+
+def resumen_comunicaciones(staging_url: str, desde: datetime, hasta: datetime, *, sender: str, to: list[str],
+                           cc: list[str]):
+    """The weekly e-mail to the communications team, or None when nothing was announced."""
+    from casanare.instruments.anuncios import de_la_semana
+    from casanare.notify import SUBJECT_PREFIX, compose
+
+    items = de_la_semana(instrumentos_storage(staging_url), desde, hasta)
+    if not items:
+        return None
+    subject = f"{SUBJECT_PREFIX} Anuncios de datos abiertos listos para publicar ({len(items)})"
+    return compose(subject, sender, to, cc, "anuncios", asunto=subject, anuncios=items,
+                   desde=desde.strftime("%Y-%m-%d"), hasta=hasta.strftime("%Y-%m-%d"), equipo=", ".join(cc) or sender)
+
+
+def evidencias_sello(catalog: Catalog, staging_url: str, transport: Transport) -> list[dict[str, Any]]:
+    """One Sello evidence workbook per published dataset, in ``_instrumentos/sello/<slug>.xlsx``."""
+    from casanare.instruments.archivos import verificar_archivos
+    from casanare.instruments.sello import filas_sello, nivel_alcanzado, workbook
+    from casanare.quality.scorecard import latest_scorecard
+    from casanare.staging import DatasetArea, RunArea
+
+    storage = instrumentos_storage(staging_url)
+    estados = estados_catalogo(catalog, staging_url, transport)
+    written = []
+    for ds in catalog.datasets:
+        estado = estados[ds.slug]
+        if not estado.publicada:
+            continue
+        historial = DatasetArea(staging_url, ds.slug).history()
+        last = historial[-1] if historial else {}
+        manifest = RunArea(staging_url, ds.slug, last["ejecucion"]).read_json("manifest.json") if last.get("ejecucion") else None
+        ruta = ds.casanare_gov_co.ruta if ds.casanare_gov_co else None
+        filas_sitio = (_site_state(transport, ruta) or {}).get("filas")
+        archivos = verificar_archivos(ds, transport, filas_sitio if isinstance(filas_sitio, int) else None)
+        storage.write_json(f"archivos/{ds.slug}.json", archivos)
+        rows = filas_sello(ds, estado, latest_scorecard(staging_url, ds.slug), manifest, historial, archivos)
+        url = storage.write_bytes(f"sello/{ds.slug}.xlsx", workbook(ds, rows))
+        written.append({"conjunto": ds.slug, "archivo": url, "resultado": nivel_alcanzado(rows),
+                        "verificaciones_archivos": f"{sum(a['resultado'] == 'cumple' for a in archivos)}/{len(archivos)}"})
+    return written

@@ -69,3 +69,41 @@ def indice_clasificada(catalog: Catalog) -> list[dict[str, str]]:
             rows.append(fila_indice(ds, None))
         rows.extend(fila_indice(ds, c) for c in ds.columnas if c.clasificacion != "publica")
     return rows
+
+
+COLUMNAS_POR_LEY: dict[str, str] = {
+    "categoria": "Nombre o título de la categoría de información",
+    "nombre": "Nombre o título de la información",
+    "dato_personal": "Tipo de dato personal",
+    "fundamento": "Norma que la hace pública",
+    "descripcion": "Por qué es pública",
+    "conjunto": "Identificador en el catálogo",
+}
+
+
+def _fundamento_texto(fundamento: object) -> str:
+    texto = getattr(fundamento, "texto", None)
+    return str(texto if texto is not None else fundamento)
+
+
+def publicos_por_ley(catalog: Catalog) -> list[dict[str, str]]:
+    """Columns with personal data published because a law makes them public (``fundamento_legal``).
+
+    They are not exceptions, so they are not rows of the Índice proper; the Índice lists them
+    apart so a reader sees every personal column and why it is (or is not) withheld.
+    """
+    rows = []
+    for ds in catalog.datasets:
+        for col in ds.columnas:
+            fundamento = getattr(col, "fundamento_legal", None)
+            if fundamento is None or col.clasificacion != "publica":
+                continue
+            rows.append({
+                "categoria": ds.nombre,
+                "nombre": f"{col.titulo_visible} (columna «{col.nombre}»)",
+                "dato_personal": col.dato_personal or "—",
+                "fundamento": _fundamento_texto(fundamento),
+                "descripcion": getattr(fundamento, "descripcion", None) or col.descripcion,
+                "conjunto": ds.slug,
+            })
+    return rows

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+
+from casanare.referencia import subregiones
 
 
 def age_band(ages: pd.Series, width: int = 5, top: int = 80) -> pd.Series:
@@ -76,3 +79,80 @@ def top_bottom_code(values: pd.Series, lower: float | None, upper: float | None)
     """Top/bottom coding: values beyond the declared limits are published as the limit."""
     numeric = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(values, errors="coerce")
     return numeric.clip(lower=lower, upper=upper)
+
+
+# Generalization hierarchies used by k-anonymity (kanon.py) -----------------------------------
+# Each level maps the published values of the level below to coarser ones; level 0 is what the
+# column rule produced. Labels keep the published formats (age ranges stay ``a-b``/``a+``), so
+# the quality suite and the portal schema don't change when a coarser level is chosen.
+
+# Life stages aligned with 10-year bands (WHO: adolescence 10–19, older persons 60+).
+ETAPAS_VIDA: tuple[tuple[int, str], ...] = ((10, "0-9"), (20, "10-19"), (60, "20-59"))
+ETAPA_MAYOR = "60+"
+
+
+def _band_lower(values: pd.Series) -> pd.Series:
+    text = values.astype("string")
+    return pd.to_numeric(text.str.extract(r"^(\d+)", expand=False), errors="coerce")
+
+
+def age_band_10(bands: pd.Series, top: int = 80) -> pd.Series:
+    """``0-4``/``5-9`` → ``0-9``; ``80+`` stays: 10-year bands from 5-year ones."""
+    lower = (_band_lower(bands) // 10) * 10
+
+    def label(v: float) -> str | None:
+        if pd.isna(v):
+            return None
+        v = int(v)
+        return f"{top}+" if v >= top else f"{v}-{v + 9}"
+
+    return lower.map(label).astype("string")
+
+
+def life_stage(bands: pd.Series) -> pd.Series:
+    """Age ranges → life stages ``0-9`` (niñez), ``10-19`` (adolescencia), ``20-59``, ``60+``."""
+    lower = _band_lower(bands)
+
+    def label(v: float) -> str | None:
+        if pd.isna(v):
+            return None
+        return next((name for limit, name in ETAPAS_VIDA if v < limit), ETAPA_MAYOR)
+
+    return lower.map(label).astype("string")
+
+
+def quarter(months: pd.Series) -> pd.Series:
+    """``YYYY-MM`` → ``YYYY-Tn``."""
+    text = months.astype("string")
+    parts = text.str.extract(r"^(\d{4})-(\d{2})$")
+    q = ((pd.to_numeric(parts[1], errors="coerce") - 1) // 3 + 1).astype("Int64").astype("string")
+    return (parts[0] + "-T" + q).astype("string")
+
+
+def year_of_period(periods: pd.Series) -> pd.Series:
+    """``YYYY-MM`` or ``YYYY-Tn`` → ``YYYY`` (text, like the levels below)."""
+    return periods.astype("string").str.extract(r"^(\d{4})", expand=False).astype("string")
+
+
+def subregion(codes: pd.Series) -> pd.Series:
+    """Municipio code → its subregion of Casanare; codes outside the table stay as they are."""
+    table = subregiones()
+    text = codes.astype("string")
+    return text.map(lambda v: table.get(v, v) if v is not None and not pd.isna(v) else None).astype("string")
+
+
+# name → (level names, functions from level i to level i + 1)
+JERARQUIAS: dict[str, tuple[tuple[str, ...], tuple[Callable[[pd.Series], pd.Series], ...]]] = {
+    "edad": (("rango de 5 años", "rango de 10 años", "etapa de vida"), (age_band_10, life_stage)),
+    "municipio": (("municipio", "subregión"), (subregion,)),
+    "mes": (("mes", "trimestre", "año"), (quarter, year_of_period)),
+}
+
+
+def hierarchy_levels(name: str, values: pd.Series) -> list[pd.Series]:
+    """The column at every level of hierarchy ``name`` (level 0 first)."""
+    _, steps = JERARQUIAS[name]
+    levels = [values]
+    for step in steps:
+        levels.append(step(levels[-1]))
+    return levels

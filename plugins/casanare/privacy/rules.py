@@ -4,7 +4,8 @@ Rules (``Regla.accion`` in the catalog):
 
 * ``eliminar`` — the column is dropped;
 * ``publicar`` — published as it is (the catalog refuses it for direct identifiers);
-* ``seudonimizar`` — keyed HMAC-SHA256 pseudonym (``pseudonym.py``);
+* ``seudonimizar`` — keyed HMAC-SHA256 pseudonym (``pseudonym.py``) with the dataset's own key
+  (HKDF from the master key and the slug or ``grupo_seudonimos``);
 * ``generalizar`` — coarser form (``generalize.py``): age bands, month/year/epi week, address →
   municipio, rounded coordinates, top/bottom coding;
 * ``enmascarar`` — only the last ``conservar`` characters stay visible;
@@ -20,7 +21,7 @@ import pandas as pd
 
 from casanare.catalog import Columna, Dataset
 from casanare.privacy import generalize
-from casanare.privacy.pseudonym import check_key, pseudonym
+from casanare.privacy.pseudonym import check_key, derive_key, pseudonym
 
 MASK_CHAR = "*"
 
@@ -129,6 +130,9 @@ def apply_rules(
     reglas: dict[str, Any] = {}
     dropped: list[str] = []
     declared = {c.nombre for c in dataset.columnas}
+    if any(c.publicada and c.regla.accion == "seudonimizar" for c in dataset.columnas):
+        # Never the master key itself: each dataset (or declared group) gets its own derived key.
+        key = derive_key(key, dataset.dominio_seudonimos)
     undeclared = [str(name) for name in df.columns if name not in declared]
     for col in dataset.columnas:
         if not col.publicada:
@@ -151,4 +155,5 @@ def apply_rules(
         # Undeclared columns are counted, not named: a source header can itself be personal data.
         "columnas_no_declaradas_eliminadas": len(undeclared),
         "columnas_publicadas": list(result.columns),
+        "grupo_seudonimos": dataset.grupo_seudonimos,
     }

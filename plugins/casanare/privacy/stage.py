@@ -24,7 +24,7 @@ import pandas as pd
 from casanare.catalog import Dataset
 from casanare.errors import DatosPersonalesDetectados, ErrorDeConfiguracion
 from casanare.privacy import detectors
-from casanare.privacy.kanon import k_anonymize
+from casanare.privacy.kanon import group_signatures, protect
 from casanare.privacy.rules import apply_rules
 from casanare.privacy.scan import scan_frame
 
@@ -51,6 +51,7 @@ def anonimizar(
     key: bytes | str | None,
     reference: date,
     names: frozenset[str] | None = None,
+    grupo: list[tuple[Dataset, pd.DataFrame]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Return the publishable frame and a privacy report with no personal data in it.
 
@@ -61,6 +62,8 @@ def anonimizar(
             column is pseudonymized (at least 32 bytes).
         reference: date used to turn birth dates into ages (the run's date).
         names: given names and surnames for redaction and the scan (default: the shipped list).
+        grupo: the other datasets of its ``grupo_seudonimos`` with their last published frame;
+            a person's rows there count toward k here (the group is checked together).
 
     Raises:
         DatosPersonalesDetectados: k-anonymity can't be reached within ``max_supresion``
@@ -72,7 +75,7 @@ def anonimizar(
     published, report = apply_rules(df, dataset, key=key, reference=reference, names=names)
     report["filas_entrada"] = rows_in
     try:
-        return _protect(published, dataset, names, report)
+        return _protect(published, dataset, names, report, grupo or [])
     except DatosPersonalesDetectados as exc:
         # The manifest records what the rules did too (names and counts, never values).
         exc.detalles.setdefault("informe_reglas", {k: report[k] for k in (
@@ -80,8 +83,46 @@ def anonimizar(
         raise
 
 
+def checked_columns(dataset: Dataset) -> list[str]:
+    """Columns k-anonymity counts (see ``Dataset.columnas_k``)."""
+    return dataset.columnas_k
+
+
+def hierarchies_of(dataset: Dataset) -> dict[str, str]:
+    """Generalization hierarchy of each checked column: declared, or deduced from its rule."""
+    micro = dataset.microdatos
+    declared = dict(micro.jerarquias) if micro else {}
+    checked = set(checked_columns(dataset))
+    for col in dataset.columnas_publicadas:
+        name = col.nombre_salida
+        if name not in checked or name in declared:
+            continue
+        if col.regla.metodo == "rango_edad":
+            declared[name] = "edad"
+        elif col.regla.metodo == "mes":
+            declared[name] = "mes"
+        elif col.dato_personal == "municipio" and col.tipo_salida == "texto":
+            declared[name] = "municipio"
+    return declared
+
+
+def _linked(dataset: Dataset, grupo: list[tuple[Dataset, pd.DataFrame]]) -> dict[str, int] | None:
+    if not dataset.grupo_seudonimos:
+        return None
+    frames = []
+    for other, frame in grupo:
+        if other.slug == dataset.slug or other.grupo_seudonimos != dataset.grupo_seudonimos:
+            continue
+        person = next(iter(other.columnas_persona), None)
+        cols = [c for c in checked_columns(other) if c in frame.columns]
+        if person and person in frame.columns and cols:
+            frames.append((frame, person, cols))
+    return group_signatures(frames)
+
+
 def _protect(
-    published: pd.DataFrame, dataset: Dataset, names: frozenset[str], report: dict[str, Any]
+    published: pd.DataFrame, dataset: Dataset, names: frozenset[str], report: dict[str, Any],
+    grupo: list[tuple[Dataset, pd.DataFrame]],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """k-anonymity (microdata) and the PII scan over the rule-applied frame."""
     if dataset.microdatos:
@@ -89,9 +130,13 @@ def _protect(
         # source problem to report even when k-anonymity happens to drop that row.
         scan_frame(published, dataset, names)
         micro = dataset.microdatos
-        published, report["k_anonimato"] = k_anonymize(
-            published, list(micro.cuasi_identificadores), micro.k, micro.max_supresion, slug=dataset.slug
+        published, report["k_anonimato"] = protect(
+            published, cols=checked_columns(dataset), k=micro.k, max_share=micro.max_supresion,
+            hierarchies=hierarchies_of(dataset), person=next(iter(dataset.columnas_persona), None),
+            linked=_linked(dataset, grupo), slug=dataset.slug,
         )
+        report["k_anonimato"]["excluidas_de_k"] = dict(micro.excluir_de_k)
+        report["k_anonimato"]["grupo_seudonimos"] = dataset.grupo_seudonimos
     else:
         report["k_anonimato"] = None
     report["revision_datos_personales"] = scan_frame(published, dataset, names)

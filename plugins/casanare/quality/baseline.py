@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from casanare import settings
 from casanare.catalog import Columna, Dataset
+from casanare.referencia import subregiones
 
 MUNICIPIO_COLUMNS = {"codigo_municipio", "cod_municipio", "municipio_codigo", "divipola"}
 LATITUD_COLUMNS = ("latitud", "latitude", "lat")
@@ -29,7 +30,8 @@ BOGOTA = ZoneInfo("America/Bogota")
 
 # Published formats that the privacy rules produce (see privacy/generalize.py, pseudonym.py).
 REGEX_SEUDONIMO = r"^P[0-9a-f]{24}$"
-REGEX_MES = r"^\d{4}-(0[1-9]|1[0-2])$"
+# k-anonymity may climb a month to its quarter (2025-T2) or year (privacy/generalize.py hierarchies).
+REGEX_MES = r"^\d{4}(-(0[1-9]|1[0-2])|-T[1-4])?$"
 REGEX_SEMANA_EPI = r"^\d{4}-S(0[1-9]|[1-4]\d|5[0-3])$"
 REGEX_RANGO_EDAD = r"^(\d{1,3}-\d{1,3}|\d{1,3}\+)$"
 
@@ -125,8 +127,8 @@ def _coordenadas(dataset: Dataset, names: set[str]) -> tuple[str | None, str | N
 
 
 def suppressible_columns(dataset: Dataset) -> set[str]:
-    """Published quasi-identifiers that k-anonymity may blank (local suppression)."""
-    return set(dataset.microdatos.cuasi_identificadores) if dataset.microdatos else set()
+    """Published columns that k-anonymity may generalize or blank (local suppression)."""
+    return set(dataset.columnas_k)
 
 
 def _rules_of_column(col: Columna, dataset: Dataset, hoy: date) -> list[dict[str, Any]]:
@@ -146,8 +148,12 @@ def _rules_of_column(col: Columna, dataset: Dataset, hoy: date) -> list[dict[str
         exps.append(_exp("expect_column_values_to_match_regex", "critical", f"formato:{name}", "conformidad",
                          column=name, regex=regex))
     if name in MUNICIPIO_COLUMNS or (col.dato_personal == "municipio" and tipo == "texto"):
+        codes = list(divipola_codes())
+        if name in suppressible_columns(dataset):
+            # k-anonymity may publish a municipio as its subregion (privacy/generalize.py).
+            codes += sorted(set(subregiones().values()))
         exps.append(_exp("expect_column_values_to_be_in_set", "critical", f"divipola:{name}", "conformidad",
-                         column=name, value_set=list(divipola_codes())))
+                         column=name, value_set=codes))
     if col.regla.metodo == "anio":
         exps.append(_exp("expect_column_values_to_be_between", "critical", f"rango:{name}", "exactitud",
                          column=name, min_value=1900, max_value=hoy.year))

@@ -129,13 +129,16 @@ def exactitud(resultados: list[dict[str, Any]]) -> dict[str, Any]:
                   valores_fuera_de_rango=erroneos)
 
 
-def consistencia(resultados: list[dict[str, Any]]) -> dict[str, Any]:
-    """10 × share of consistency rules met: schema, declared types and cross-column rules."""
+def consistencia(resultados: list[dict[str, Any]], mezclas: list[str] | None = None) -> dict[str, Any]:
+    """10 × share of consistency rules met (schema, declared types, cross-column rules), minus 1
+    per column whose values mix kinds against its declared type (e.g. integers written ``21.0``)."""
     rows = _rows(resultados, "consistencia")
     if not rows:
         return _no_medible("La suite no tiene reglas de estructura ni de coherencia entre columnas.")
     cumplidas = sum(1 for r in rows if r["exito"])
-    return _score(10 * cumplidas / len(rows), reglas=len(rows), cumplidas=cumplidas)
+    mezclas = mezclas or []
+    return _score(10 * cumplidas / len(rows) - len(mezclas), reglas=len(rows), cumplidas=cumplidas,
+                  columnas_con_mezcla_de_tipos=mezclas)
 
 
 def fecha_ultimo_cambio(historial: list[dict[str, Any]], sha256: str | None, ahora: datetime) -> datetime:
@@ -208,9 +211,21 @@ def precision(df: pd.DataFrame) -> dict[str, Any]:
     return _score(10.0 if filas_totales == 0 else 5.0, filas_de_totales=filas_totales)
 
 
-def relevancia(filas: int, minimo: int = 50) -> dict[str, Any]:
-    """The guide flags datasets under 50 rows: 10 from 50 rows, proportional below."""
-    return _score(10.0 if filas >= minimo else 10 * filas / minimo, filas=filas, minimo=minimo)
+# A column with one value (or one value in ≥ 90 % of rows, see ``perfil``) tells the reader
+# nothing per row: a platform decision, documented in docs/calidad.md, not a MinTIC number.
+PENALIZACION_CONSTANTE = 1.0
+PENALIZACION_CASI_CONSTANTE = 0.5
+
+
+def relevancia(filas: int, minimo: int = 50, *, constantes: list[str] | None = None,
+               casi_constantes: list[str] | None = None) -> dict[str, Any]:
+    """The guide flags datasets under 50 rows: 10 from 50 rows, proportional below; minus the
+    one-value and near-constant columns (LEILA sees them, the guide's restatements do not)."""
+    constantes, casi_constantes = constantes or [], casi_constantes or []
+    base = 10.0 if filas >= minimo else 10 * filas / minimo
+    valor = base - PENALIZACION_CONSTANTE * len(constantes) - PENALIZACION_CASI_CONSTANTE * len(casi_constantes)
+    return _score(valor, filas=filas, minimo=minimo, columnas_constantes=constantes,
+                  columnas_casi_constantes=casi_constantes)
 
 
 # Criteria from the files and metadata ----------------------------------------------------------
@@ -275,19 +290,36 @@ def trazabilidad(dataset: Dataset, *, historial: list[dict[str, Any]], sha256: s
     return _score(_fraccion(checks), **checks)
 
 
+# Sello de Excelencia Gobierno Digital, level 1 for open data: the requirements as MinTIC's quality
+# guide is restated publicly. Every threshold here is cited in docs/calidad.md ("Sello de
+# Excelencia") and docs/instrumentos.md; the Sello evidence workbook quotes this same table.
+FUENTE_SELLO = "docs/calidad.md, sección «Sello de Excelencia» (Guía de calidad e interoperabilidad MinTIC)"
+REQUISITOS_SELLO_NIVEL_1: tuple[dict[str, Any], ...] = (
+    {"clave": "actualidad_10", "criterio": "actualidad", "operador": "==", "umbral": 10,
+     "texto": "Actualidad igual a 10: los datos cambiaron dentro de la frecuencia declarada"},
+    {"clave": "completitud_mayor_8", "criterio": "completitud", "operador": ">", "umbral": 8,
+     "texto": "Completitud mayor que 8"},
+    {"clave": "consistencia_mayor_8", "criterio": "consistencia", "operador": ">", "umbral": 8,
+     "texto": "Consistencia mayor que 8"},
+    {"clave": "licencia_valida", "criterio": "licencia", "operador": "en", "umbral": None,
+     "texto": "Licencia abierta válida (" + ", ".join(get_args(Licencia)) + ")"},
+)
+
+
+def cumple_requisito(requisito: dict[str, Any], criterios: dict[str, dict[str, Any]], licencia: str | None) -> bool:
+    """Whether one requirement of ``REQUISITOS_SELLO_NIVEL_1`` is met."""
+    if requisito["criterio"] == "licencia":
+        return licencia in get_args(Licencia)
+    valor = criterios.get(requisito["criterio"], {}).get("puntaje")
+    if valor is None:
+        return False
+    return valor == requisito["umbral"] if requisito["operador"] == "==" else valor > requisito["umbral"]
+
+
 def sello_excelencia(criterios: dict[str, dict[str, Any]], licencia: str | None) -> dict[str, Any]:
-    """Sello de Excelencia level 1: actualidad 10, completitud and consistencia > 8, valid licence."""
-
-    def puntaje(nombre: str) -> float | None:
-        return criterios.get(nombre, {}).get("puntaje")
-
-    requisitos = {
-        "actualidad_10": puntaje("actualidad") == 10,
-        "completitud_mayor_8": (puntaje("completitud") or 0) > 8,
-        "consistencia_mayor_8": (puntaje("consistencia") or 0) > 8,
-        "licencia_valida": licencia in get_args(Licencia),
-    }
-    return {"nivel_1": all(requisitos.values()), "requisitos": requisitos}
+    """Sello de Excelencia level 1 (``REQUISITOS_SELLO_NIVEL_1``, cited in ``FUENTE_SELLO``)."""
+    requisitos = {r["clave"]: cumple_requisito(r, criterios, licencia) for r in REQUISITOS_SELLO_NIVEL_1}
+    return {"nivel_1": all(requisitos.values()), "requisitos": requisitos, "fuente": FUENTE_SELLO}
 
 
 def build_scorecard(
@@ -301,9 +333,18 @@ def build_scorecard(
     historial: list[dict[str, Any]],
     sha256: str | None,
     formatos: list[str] | None = None,
+    duplicados_origen: int | None = None,
 ) -> dict[str, Any]:
-    """All 17 criteria (measured or ``no_medible``), their mean and the Sello check."""
+    """All 17 criteria (measured or ``no_medible``), their mean, the Sello check and the
+    LEILA-level profile (``casanare.quality.perfil``; ``duplicados_origen``: whole-row duplicates
+    of the extracted source, to tell them from those the anonymization created)."""
+    from casanare.quality.perfil import duplicados, llave_declarada, perfil
+
     resultados = validacion.get("resultados", [])
+    perfil_columnas = perfil(df, dataset)
+    constantes = [c for c, p in perfil_columnas.items() if p["constante"]]
+    casi_constantes = [c for c, p in perfil_columnas.items() if p["casi_constante"]]
+    mezclas = [c for c, p in perfil_columnas.items() if p["valores_fuera_de_tipo"]]
     row_id = dataset.datos_gov_co.identificador_fila if dataset.datos_gov_co else None
     # Cells k-anonymity blanked on purpose count as missing, but don't add the required-column
     # penalty: the catalog declared that trade-off.
@@ -314,11 +355,11 @@ def build_scorecard(
         "unicidad": unicidad(df, row_id),
         "conformidad": conformidad(resultados),
         "exactitud": exactitud(resultados),
-        "consistencia": consistencia(resultados),
+        "consistencia": consistencia(resultados, mezclas),
         "actualidad": actualidad(ultima_actualizacion, ahora, dataset.vigencia),
         "confidencialidad": confidencialidad(dataset, reporte_privacidad),
         "precision": precision(df),
-        "relevancia": relevancia(len(df)),
+        "relevancia": relevancia(len(df), constantes=constantes, casi_constantes=casi_constantes),
         "portabilidad": portabilidad(formatos if formatos is not None else formatos_publicados(dataset)),
         "comprensibilidad": comprensibilidad(dataset),
         "credibilidad": credibilidad(dataset),
@@ -335,6 +376,9 @@ def build_scorecard(
         "medidos": len(medidos),
         "no_medibles": sorted(k for k, c in criterios.items() if "puntaje" not in c),
         "sello_excelencia": sello_excelencia(criterios, dataset.licencia),
+        "perfil_columnas": perfil_columnas,
+        "duplicados": duplicados(df, duplicados_origen),
+        "llave_declarada": llave_declarada(df, dataset),
     }
 
 

@@ -23,6 +23,7 @@ def validar(
     extraccion: dict[str, Any] | None,
     historial: list[dict[str, Any]],
     ahora: datetime | None = None,
+    duplicados_origen: int | None = None,
 ) -> dict[str, Any]:
     """Validate the anonymized frame and score it; never raises on failed rules.
 
@@ -38,6 +39,8 @@ def validar(
         extraccion: the ``extraer`` stage record (source hash) of this run.
         historial: the dataset's success history (oldest first).
         ahora: the moment of the run (default now, UTC).
+        duplicados_origen: whole-row duplicates of the extracted source (scorecard tells them from
+            those the anonymization created).
     """
     ahora = ahora or datetime.now(UTC)
     report = run_suite(df, dataset, run_name=run_name, docs_dir=docs_dir, raise_on_critical=False)
@@ -51,6 +54,7 @@ def validar(
         ultima_actualizacion=fecha_ultimo_cambio(historial, sha, ahora),
         historial=historial,
         sha256=sha,
+        duplicados_origen=duplicados_origen,
     )
     report["filas"] = len(df)
     return report

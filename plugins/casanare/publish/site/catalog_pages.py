@@ -176,6 +176,8 @@ def feed_entries(entries: list[dict[str, Any]], *, base_url: str) -> list[dict[s
     items = []
     for e in entries:
         for v in e.get("versiones") or []:
+            if v.get("sin_cambios"):  # a no-change rerun is not news (nor a Fase III announcement)
+                continue
             new = v["version"] == e.get("primera_version")
             items.append(
                 {

@@ -22,6 +22,7 @@ import pandas as pd
 from casanare import settings
 from casanare.catalog import Dataset
 from casanare.publish.site.catalog_pages import LICENCIAS_URL
+from casanare.publish.site.charts import municipios_casanare
 from casanare.publish.site.dataset_charts import build_charts, chart_specs, dataset_k, municipio_column
 from casanare.publish.site.downloads import csv_bytes
 from casanare.publish.site.schedule import bogota
@@ -75,6 +76,11 @@ def _example_filter(dataset: Dataset, df: pd.DataFrame) -> tuple[str, str] | Non
     return None
 
 
+def _seat_name(value: str) -> str | None:
+    """The municipio a DIVIPOLA code names, to explain the example filter."""
+    return next((m.nombre for m in municipios_casanare() if m.codigo == value), None)
+
+
 def api_usage(dataset: Dataset, df: pd.DataFrame, *, version: str, published_at: datetime) -> dict[str, Any]:
     """SODA endpoint, a ready query with curl and pandas snippets, license and citation."""
     page_url = f"{settings.website_public_url()}/conjuntos/{dataset.casanare_gov_co.ruta}/"
@@ -104,7 +110,7 @@ def api_usage(dataset: Dataset, df: pd.DataFrame, *, version: str, published_at:
         "id": four,
         "pagina": f"{base}/d/{four}",
         "endpoint": f"{endpoint}.json",
-        "filtro": {"columna": filtro[0], "valor": filtro[1]} if filtro else None,
+        "filtro": {"columna": filtro[0], "valor": filtro[1], "municipio": _seat_name(filtro[1])} if filtro else None,
         "limite": LIMITE_EJEMPLO,
         "url": json_url,
         # Single quotes: the shell must not expand $limit.

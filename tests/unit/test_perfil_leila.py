@@ -1,0 +1,86 @@
+"""The LEILA-level profile in the scorecard: what DNP's LEILA sees, as counts only."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from casanare.catalog import load_catalog
+from casanare.quality import perfil as pf
+from casanare.quality import scorecard as sc
+
+pytestmark = pytest.mark.unit
+AHORA = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+SECRET = "Zyxwvut"  # a value that must never appear in the scorecard
+
+
+def test_type_mix_of_integers_written_as_decimals():
+    as_float = pf.perfil_columna(pd.Series([21.0, 22.0, None, 23.5], name="edad"), "entero")
+    assert as_float["mezcla_tipos"] == {"entero escrito como decimal": 2, "decimal": 1}
+    assert as_float["valores_fuera_de_tipo"] == 3 and as_float["tipo_inferido"] == "entero"
+    as_text = pf.perfil_columna(pd.Series(["21", "21.0", "22", "x"], name="grado"), "entero")
+    assert as_text["mezcla_tipos"] == {"entero": 2, "entero escrito como decimal": 1, "texto": 1}
+    assert as_text["valores_fuera_de_tipo"] == 2
+    clean = pf.perfil_columna(pd.Series([1, 2, 3], dtype="Int64", name="anio"), "entero")
+    assert clean["mezcla_tipos"] == {} and clean["valores_fuera_de_tipo"] == 0
+    assert pf.perfil_columna(pd.Series(["a", "1"], name="t"), "texto")["valores_fuera_de_tipo"] == 0
+    money = pf.perfil_columna(pd.Series([1500.0, 2000.5, 3.0], name="pagos"), "decimal")
+    assert money["mezcla_tipos"] == {} and money["valores_fuera_de_tipo"] == 0
+
+
+def test_constant_and_near_constant_columns():
+    constant = pf.perfil_columna(pd.Series(["0-4"] * 50 + [None] * 3, name="rango_edad"), "texto")
+    assert constant["constante"] and not constant["casi_constante"]
+    assert constant["faltantes"] == 3 and constant["faltantes_pct"] == round(300 / 53, 2)
+    near = pf.perfil_columna(pd.Series(["A"] * 91 + ["B"] * 9, name="zona"), "texto")
+    assert near["casi_constante"] and near["cuota_valor_mas_frecuente"] == 0.91
+    varied = pf.perfil_columna(pd.Series(["A"] * 89 + ["B"] * 11, name="zona"), "texto")
+    assert not varied["casi_constante"] and varied["distintos"] == 2
+
+
+def test_iqr_outliers_skip_code_columns():
+    values = [10, 11, 12, 13, 12, 11, 10, 500]
+    assert pf.perfil_columna(pd.Series(values, name="valor"), "decimal")["atipicos_iqr"] == 1
+    assert pf.perfil_columna(pd.Series(values, name="codigo_municipio"), "entero")["atipicos_iqr"] is None
+    assert pf.perfil_columna(pd.Series(values, name="id_registro"), "entero")["atipicos_iqr"] is None
+
+
+def test_duplicates_made_by_anonymization_apart_from_the_source():
+    published = pd.DataFrame({"grado": [1, 1, 1, 2, 3], "sexo": ["F", "F", "F", "M", "M"]})
+    assert pf.duplicados(published, duplicados_origen=0) == {
+        "en_publicado": 2, "en_origen": 0, "creados_por_anonimizacion": 2}
+    assert pf.duplicados(published, duplicados_origen=1)["creados_por_anonimizacion"] == 1
+    assert pf.duplicados(published, None)["creados_por_anonimizacion"] is None
+
+
+def test_scorecard_carries_the_profile_penalizes_and_holds_no_values():
+    ds = load_catalog().get("vacunacion_pai")
+    names = [c.nombre_salida for c in ds.columnas_publicadas]
+    rows = 60
+    df = pd.DataFrame({n: [f"{SECRET}{i % 7}" for i in range(rows)] for n in names})
+    df["rango_edad"] = "0-4"  # one value in every row: the constant column LEILA saw
+    df["id_aplicacion"] = [f"PAI-{i // 2}" for i in range(rows)]  # declared key repeated
+    validacion = {"resultados": [{"dimension": "consistencia", "exito": True, "evaluados": None,
+                                  "inesperados": None}]}
+    card = sc.build_scorecard(df, ds, validacion, None, ahora=AHORA, ultima_actualizacion=AHORA, historial=[],
+                              sha256="x", duplicados_origen=0)
+    assert card["perfil_columnas"]["rango_edad"]["constante"] is True
+    assert "rango_edad" in card["criterios"]["relevancia"]["detalle"]["columnas_constantes"]
+    assert card["criterios"]["relevancia"]["puntaje"] <= 10 - sc.PENALIZACION_CONSTANTE
+    assert card["llave_declarada"] == {"columna": "id_aplicacion", "presente": True, "vacios": 0, "repetidos": 30}
+    assert card["duplicados"]["creados_por_anonimizacion"] == card["duplicados"]["en_publicado"]
+    assert set(card["perfil_columnas"]) == set(df.columns)
+    assert SECRET not in json.dumps(card, ensure_ascii=False, default=str)
+
+
+def test_sello_thresholds_come_from_one_cited_table():
+    assert {r["clave"] for r in sc.REQUISITOS_SELLO_NIVEL_1} == {
+        "actualidad_10", "completitud_mayor_8", "consistencia_mayor_8", "licencia_valida"}
+    criterios = {"actualidad": {"puntaje": 10}, "completitud": {"puntaje": 8.01}, "consistencia": {"puntaje": 8}}
+    result = sc.sello_excelencia(criterios, "CC BY-SA 4.0")
+    assert result["requisitos"] == {"actualidad_10": True, "completitud_mayor_8": True,
+                                    "consistencia_mayor_8": False, "licencia_valida": True}
+    assert result["nivel_1"] is False and result["fuente"].startswith("docs/calidad.md")
