@@ -27,31 +27,23 @@ def schedule_for(ds: Dataset) -> Any:
     when a corrected file arrives after a run that failed because of the file: either way the
     dataset runs again by itself. An SQL source has no file to watch: cron only (or on demand).
     """
-<<<<<<< HEAD
-    from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+    from airflow.sdk import AssetOrTimeSchedule
 
     from casanare.extract.vigilancia import es_vigilable, vigila_correccion
 
     if ds.cron is None:
         return [source_asset(ds)] if es_vigilable(ds) else None
-    cron = CronTriggerTimetable(ds.cron, timezone=TIMEZONE)
+    cron = _timetable(ds.cron)
     return AssetOrTimeSchedule(timetable=cron, assets=[source_asset(ds)]) if vigila_correccion(ds) else cron
-=======
-    from casanare.extract.vigilancia import es_vigilable
-
-    if ds.cron is None:
-        return [source_asset(ds)] if es_vigilable(ds) else None
-    return _timetable(ds.cron)
 
 
 @lru_cache(maxsize=64)
 def _timetable(cron: str) -> Any:
     """One timetable per cron expression: building one parses the cron and describes it in words,
     a tenth of the parse time of a 200-entry catalog; timetables are immutable."""
-    from airflow.timetables.trigger import CronTriggerTimetable
+    from airflow.sdk import CronTriggerTimetable
 
     return CronTriggerTimetable(cron, timezone=TIMEZONE)
->>>>>>> main
 
 
 def source_asset(ds: Dataset) -> Asset:
