@@ -116,7 +116,8 @@ class NotificadorFallo(BaseNotifier):
         # Who was told, for the run note and the status page (addresses only, never data).
         area.write_json("correo.json", {"para": _addresses(messages[0]["To"]),
                                         "copia": [a for m in messages[1:] for a in _addresses(m["To"])]})
-        log.info("Correo de fallo enviado para %s (causa %s, tarea %s)", self.slug, causa, ti.task_id)
+        log.info("Correo de fallo enviado para %s (causa %s, tarea %s, para %s)", self.slug, causa, ti.task_id,
+                 (detalle or {}).get("destinatario", "plataforma"))
 
 
 

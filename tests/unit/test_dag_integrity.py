@@ -85,8 +85,11 @@ def test_pipeline_order(dataset_dags):
 
         assert down("extraer") == {"anonimizar"}, dag_id
         assert down("anonimizar") == {"validar"}, dag_id
-        assert down("validar") == {"publicar_datos_gov_co", "publicar_casanare_gov_co"}
-        assert dag.get_task("cerrar").upstream_task_ids == {"publicar_datos_gov_co", "publicar_casanare_gov_co"}
+        # The website follows the reconciled portal publication: both targets always agree.
+        assert down("validar") == {"publicar_datos_gov_co"}
+        assert down("publicar_datos_gov_co") == {"publicar_casanare_gov_co"}
+        assert dag.get_task("cerrar").upstream_task_ids == {"publicar_casanare_gov_co"}
+        assert dag.params["aceptar_cambio_de_volumen"] is False
 
 
 PARSE_PROBE = r"""
