@@ -46,6 +46,10 @@ def stage(area: RunArea, etapa: str):
     except Exception as exc:
         area.record_stage(etapa, {"estado": "fallido", "error": {"causa": "error_interno", "tipo": type(exc).__name__}})
         raise
+    finally:
+        # The archived original and the extracted table hold personal data: 0600/0700 on file
+        # storage, whatever wrote them and whether the stage failed or not.
+        area.secure()
 
 
 def run_extract(slug: str, run_id: str, run_after: datetime | None) -> dict[str, Any]:
@@ -193,6 +197,7 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
         area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": "sin cambios"})
         return {"estado": "omitido"}
     with stage(area, "publicar_casanare_gov_co"):
+        from casanare.privacy.stage import release_violation
         from casanare.publish.site.scorecard import latest_scorecard
 
         frame = area.read_parquet("anonimizado.parquet")
@@ -203,7 +208,8 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
             report = publish_site(frame, ds, transport, version=version, published_at=now,
                                   history=state.history(), scorecard=latest_scorecard(settings.staging_url(), slug),
                                   validation=area.stage("validar"),
-                                  sin_cambios=bool((area.stage("extraer") or {}).get("sin_cambios")))
+                                  sin_cambios=bool((area.stage("extraer") or {}).get("sin_cambios")),
+                                  release_check=lambda past: release_violation(past, ds))
         finally:
             transport.close()
         area.record_stage("publicar_casanare_gov_co", {"estado": "ok", **report})

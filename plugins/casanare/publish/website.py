@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from casanare.publish.site.downloads import (
 )
 from casanare.publish.site.paths import safe_relative
 from casanare.publish.site.schedule import FRECUENCIA_TEXTO, bogota, fecha_larga, proxima_actualizacion_texto
+from casanare.publish.site.releases import prune_releases, with_release_flags
 from casanare.publish.site.transport import LocalFolder, Transport
 
 __all__ = [
@@ -95,7 +97,7 @@ def _history_rows(
     ruta: str, current: dict[str, Any], site_versions: list[dict[str, Any]], runs: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """This run first, then earlier versions (site state + DatasetArea.history()), newest first."""
-    on_site = {v["version"] for v in site_versions}
+    on_site = {v["version"] for v in site_versions if v.get("descargable", True)}
     rows: dict[str, dict[str, Any]] = {}
     for run in runs:
         version = run.get("version_sitio") or run.get("ejecucion")
@@ -275,6 +277,7 @@ def publish_site(
     scorecard: dict[str, Any] | None = None,
     validation: dict[str, Any] | None = None,
     sin_cambios: bool = False,
+    release_check: Callable[[pd.DataFrame], str | None] | None = None,
 ) -> dict[str, Any]:
     """Render and deliver one dataset's page, its downloads and the refreshed site-wide files.
 
@@ -288,6 +291,7 @@ def publish_site(
         scorecard: the MinTIC quality scorecard, if the quality module produced one.
         validation: the run's ``validar`` stage result (GX rules), if any.
         sin_cambios: the source is the same as in the last success (not announced in the feed).
+        release_check: today's privacy check of a past release (withdrawn if it fails).
 
     Returns:
         A JSON-safe report for the run manifest.
@@ -311,10 +315,13 @@ def publish_site(
         files["datos.xlsx"] = xlsx
     formats = [f for f in ("csv", "xlsx", "json") if f"datos.{f}" in files]
     when = bogota(published_at).isoformat(timespec="seconds")
-    rows_history = _history_rows(
-        ruta, {"version": version, "fecha": when, "filas": len(df)}, (previous or {}).get("versiones", []),
-        history or [],
+    current = {"version": version, "fecha": when, "filas": len(df)}
+    # Bounded past versions, re-checked against today's privacy policy (before the page lists them).
+    released, releases_report = prune_releases(
+        transport, dataset, ruta=ruta, current=version, check=release_check,
+        versions=[current, *[v for v in (previous or {}).get("versiones", []) if v.get("version") != version]],
     )
+    rows_history = _history_rows(ruta, current, released, history or [])
     explorar = explore_view(dataset, df, version=version, published_at=published_at)
     files["index.html"] = render_dataset_page(
         env, dataset, version=version, published_at=published_at, rows=len(df),
@@ -340,6 +347,7 @@ def publish_site(
         dataset, ruta=ruta, version=version, rows=len(df), published_at=published_at, formats=formats,
         previous=previous, sin_cambios=sin_cambios,
     )
+    entry["versiones"] = with_release_flags(entry["versiones"], released)
     entry["mini"] = explorar["mini"]  # aggregated numbers (k rule applied) for the index's small chart
     transport.write_file(f"estado/{ruta}.json", json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
     listed = rebuild_catalog(transport, env, generated=published_at)
@@ -350,4 +358,5 @@ def publish_site(
         "archivos": sorted(files),
         "filas": len(df),
         "conjuntos_en_indice": listed,
+        "versiones_anteriores": releases_report,
     }
