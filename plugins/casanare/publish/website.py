@@ -34,8 +34,8 @@ from casanare.publish.site.downloads import (
     xlsx_bytes,
 )
 from casanare.publish.site.paths import safe_relative
-from casanare.publish.site.schedule import FRECUENCIA_TEXTO, bogota, fecha_larga, proxima_actualizacion_texto
 from casanare.publish.site.releases import prune_releases, with_release_flags
+from casanare.publish.site.schedule import FRECUENCIA_TEXTO, bogota, fecha_larga, proxima_actualizacion_texto
 from casanare.publish.site.transport import LocalFolder, Transport
 
 __all__ = [
