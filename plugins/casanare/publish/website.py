@@ -34,6 +34,7 @@ from casanare.publish.site.downloads import (
     xlsx_bytes,
 )
 from casanare.publish.site.paths import safe_relative
+from casanare.publish.site.privacy_panel import privacy_view
 from casanare.publish.site.releases import prune_releases, with_release_flags
 from casanare.publish.site.schedule import FRECUENCIA_TEXTO, bogota, fecha_larga, proxima_actualizacion_texto
 from casanare.publish.site.transport import LocalFolder, Transport
@@ -138,6 +139,7 @@ def render_dataset_page(
     calidad: dict[str, Any] | None,
     monitoreo: dict[str, Any] | None = None,
     explorar: dict[str, Any] | None = None,
+    privacidad: dict[str, Any] | None = None,
 ) -> bytes:
     """The dataset's page (Spanish, accessible, every text escaped)."""
     portal_url = (
@@ -160,6 +162,7 @@ def render_dataset_page(
         portal_url=portal_url,
         monitoreo=monitoreo,
         explorar=explorar,
+        privacidad=privacy_view(dataset, privacidad),
     ).encode("utf-8")
 
 
@@ -278,6 +281,7 @@ def publish_site(
     validation: dict[str, Any] | None = None,
     sin_cambios: bool = False,
     release_check: Callable[[pd.DataFrame], str | None] | None = None,
+    privacidad: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Render and deliver one dataset's page, its downloads and the refreshed site-wide files.
 
@@ -292,6 +296,7 @@ def publish_site(
         validation: the run's ``validar`` stage result (GX rules), if any.
         sin_cambios: the source is the same as in the last success (not announced in the feed).
         release_check: today's privacy check of a past release (withdrawn if it fails).
+        privacidad: the run's ``anonimizar`` stage record (k, generalization levels, loss).
 
     Returns:
         A JSON-safe report for the run manifest.
@@ -327,7 +332,7 @@ def publish_site(
         env, dataset, version=version, published_at=published_at, rows=len(df),
         sizes={f: _size(files.get(f"datos.{f}")) for f in ("csv", "xlsx", "json")},
         history=rows_history, calidad=scorecard_view(scorecard, validation), explorar=explorar,
-        monitoreo=monitor_panel(transport, dataset),
+        monitoreo=monitor_panel(transport, dataset), privacidad=privacidad,
     )
 
     try:
