@@ -208,6 +208,13 @@ class Regla(_Model):
         return self.accion != "eliminar"
 
 
+class UmbralColumna(_Model):
+    """A column's own weak-signal threshold for the final personal-data scan, with its reason."""
+
+    umbral: float = Field(gt=0, le=1, description="Proporción de valores con señales débiles que bloquea la columna.")
+    motivo: str = Field(min_length=20, description="Por qué esta columna tolera más señales débiles (va al manifiesto).")
+
+
 class FundamentoLegal(_Model):
     """The norm that makes a personal column public by law (the only exception to default deny)."""
 
@@ -267,6 +274,9 @@ class Columna(_Model):
         "Índice de Información Clasificada y Reservada y la revisión final la respeta.",
     )
     excepcion: Excepcion | None = Field(None, description="Campos del Índice si la columna es clasificada o reservada.")
+    umbral_datos_personales: UmbralColumna | None = Field(
+        None, description="Umbral propio de señales débiles en la revisión final de datos personales, con su motivo."
+    )
 
     @model_validator(mode="after")
     def _check_privacy(self) -> Columna:
@@ -678,22 +688,65 @@ class Catalog:
         return [d for d in self.datasets if d.priorizado]
 
 
+# libyaml when available (pure-Python PyYAML is ~15× slower: 200 entries took seconds to parse).
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# path -> (mtime_ns, size, Dataset): the dag-processor re-parses the DAG files continuously, and
+# a YAML that didn't change needs neither parsing nor validating again.
+_CACHE: dict[Path, tuple[int, int, Dataset]] = {}
+
+
 def load_dataset(path: Path) -> Dataset:
-    """Load and validate one catalog YAML.
+    """Load and validate one catalog YAML (cached per file modification time and size).
+
+    The returned model is shared between callers: derive variants with ``model_copy``.
 
     Raises:
         CatalogError: naming the file, the field path and the YAML line of each problem.
     """
-    text = path.read_text(encoding="utf-8")
+    path = Path(path).resolve()
+    stat = path.stat()
+    cached = _CACHE.get(path)
+    if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+        dataset = cached[2]
+    else:
+        text = path.read_text(encoding="utf-8")
+        dataset = _parse_dataset(path, text)
+        _CACHE[path] = (stat.st_mtime_ns, stat.st_size, dataset)
+    # Suites and queries are separate files: checked on every load (two stat calls).
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        _check_files(path, None, dataset)
+    except CatalogError:
+        _check_files(path, _compose(path.read_text(encoding="utf-8")), dataset)  # again, with line numbers
+        raise
+    return dataset
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree, only needed to give line numbers in error messages."""
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+
+
+def _parse_dataset(path: Path, text: str) -> Dataset:
+    try:
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise CatalogError(path, [("(archivo)", line, f"YAML mal formado: {getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
         raise CatalogError(path, [("(archivo)", 1, "se esperaba un mapa de campos")])
+    try:
+        return _validated(path, data, None)
+    except CatalogError:
+        # The node tree (line numbers) is built only on the error path: same checks, same error.
+        _validated(path, data, _compose(text))
+        raise
+
+
+def _validated(path: Path, data: dict[str, Any], root: yaml.Node | None) -> Dataset:
     if data.get("slug") != path.stem:
         raise CatalogError(
             path, [("slug", _line_of(root, ("slug",)), f"debe ser igual al nombre del archivo ('{path.stem}')")]
@@ -706,7 +759,6 @@ def load_dataset(path: Path) -> Dataset:
             loc = tuple(err["loc"])
             problems.append((_field_name(data, loc), _line_of(root, loc), _spanish(err)))
         raise CatalogError(path, problems) from None
-    _check_files(path, root, dataset)
     _check_quasi_identifiers(path, root, dataset)
     _check_indice(path, root, dataset)
     charts = [(("casanare_gov_co", "graficos", *loc), msg) for loc, msg in chart_problems(dataset)]

@@ -74,6 +74,10 @@ class FailingFolder(LocalFolder):
         self._maybe_fail("write", relative)
         super().write_file(relative, data)
 
+    def write_path(self, relative: str, source: Path) -> None:
+        self._maybe_fail("write", relative)
+        super().write_path(relative, source)
+
     def switch(self, link: str, target: str) -> None:
         self._maybe_fail("switch", link)
         super().switch(link, target)

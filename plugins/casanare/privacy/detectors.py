@@ -158,23 +158,46 @@ def is_person_name(text: str, names: frozenset[str]) -> bool:
     return len(known) >= 2 and all(w in names for w in known)
 
 
+# A run of names right after one of these words names a place or an institution after a person
+# ("Vía Luis Carlos Galán", "Colegio Camilo Torres", "Hospital Juan Hernando Urrego"), not a person.
+EPONYM_WORDS = frozenset({
+    "VIA", "AVENIDA", "AV", "CALLE", "CARRERA", "CRA", "KR", "CL", "DIAGONAL", "TRANSVERSAL", "AUTOPISTA",
+    "CARRETERA", "TRONCAL", "MARGINAL", "PUENTE", "PARQUE", "PLAZA", "PLAZOLETA", "BARRIO", "URBANIZACION",
+    "VEREDA", "CORREGIMIENTO", "INSPECCION", "COLEGIO", "MEGACOLEGIO", "ESCUELA", "INSTITUCION", "EDUCATIVA",
+    "CONCENTRACION", "ESCOLAR", "LICEO", "GIMNASIO", "UNIVERSIDAD", "SENA", "HOSPITAL", "CLINICA", "CENTRO",
+    "SEDE", "ESE", "IPS", "ESTADIO", "COLISEO", "POLIDEPORTIVO", "CANCHA", "BIBLIOTECA", "CASA", "FUNDACION",
+    "ASOCIACION", "CORPORACION", "COOPERATIVA", "AEROPUERTO", "TERMINAL", "CONJUNTO", "EDIFICIO", "BATALLON",
+    "IGLESIA", "PARROQUIA", "CAPILLA", "HOGAR", "JARDIN", "INFANTIL", "SAN", "SANTA", "SANTO", "PREMIO",
+    "ORDEN", "MEDALLA", "CATEDRA", "PROGRAMA", "PLAN", "LEY", "DECRETO", "CONDECORACION",
+})
+
+
 def name_spans(text: str, names: frozenset[str]) -> list[Span]:
-    """Runs of ≥ 2 capitalized known names in free text ("… la señora Luz Marina Rojas Pérez …")."""
+    """Runs of ≥ 2 capitalized known names in free text ("… la señora Luz Marina Rojas Pérez …").
+
+    A run that follows a place or institution word (:data:`EPONYM_WORDS`, connectors between
+    them allowed: "Institución Educativa de San Luis") is an eponym and is not reported.
+    """
     spans: list[Span] = []
     run: list[tuple[int, int]] = []
+    previous = ""  # last word before the current run that is not a connector
+    eponym = False
 
     def close() -> None:
-        if len(run) >= 2:
+        if len(run) >= 2 and not eponym:
             spans.append(Span(NOMBRE, run[0][0], run[-1][1], False))
 
     for word, start, end, capital in _words(text):
-        if word in CONNECTORS and run:
+        if word in CONNECTORS:
             continue  # "María de los Ángeles": connectors don't break a name
         if capital and word in names:
+            if not run:
+                eponym = previous in EPONYM_WORDS
             run.append((start, end))
         else:
             close()
             run = []
+        previous = word
     close()
     return spans
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -31,6 +33,7 @@ from casanare.publish.site.downloads import (
     csv_bytes,
     json_bytes,
     neutralize_cell,
+    write_downloads,
     xlsx_bytes,
 )
 from casanare.publish.site.paths import safe_relative
@@ -79,10 +82,10 @@ def _env():
     )
 
 
-def _size(data: bytes | None) -> str | None:
+def _size(data: bytes | int | None) -> str | None:
     if data is None:
         return None
-    size = float(len(data))
+    size = float(data if isinstance(data, int) else len(data))
     for unit in ("B", "KB", "MB"):
         if size < 1024 or unit == "MB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}".replace(".", ",")
@@ -314,42 +317,46 @@ def publish_site(
     env = _env()
     previous = _read_entry(transport, f"{ruta}.json")
 
-    files: dict[str, bytes] = {"datos.csv": csv_bytes(df), "datos.json": json_bytes(df)}
-    xlsx = xlsx_bytes(df, sheet=ruta)
-    if xlsx is not None:
-        files["datos.xlsx"] = xlsx
-    formats = [f for f in ("csv", "xlsx", "json") if f"datos.{f}" in files]
-    when = bogota(published_at).isoformat(timespec="seconds")
-    current = {"version": version, "fecha": when, "filas": len(df)}
-    # Bounded past versions, re-checked against today's privacy policy (before the page lists them).
-    released, releases_report = prune_releases(
-        transport, dataset, ruta=ruta, current=version, check=release_check,
-        versions=[current, *[v for v in (previous or {}).get("versiones", []) if v.get("version") != version]],
-    )
-    rows_history = _history_rows(ruta, current, released, history or [])
-    explorar = explore_view(dataset, df, version=version, published_at=published_at)
-    files["index.html"] = render_dataset_page(
-        env, dataset, version=version, published_at=published_at, rows=len(df),
-        sizes={f: _size(files.get(f"datos.{f}")) for f in ("csv", "xlsx", "json")},
-        history=rows_history, calidad=scorecard_view(scorecard, validation), explorar=explorar,
-        monitoreo=monitor_panel(transport, dataset), privacidad=privacidad,
-    )
-
-    try:
-        for name in ("datos.csv", "datos.xlsx", "datos.json", "index.html"):
-            if name in files:
-                transport.write_file(f"{base}/{name}", files[name])
-        transport.switch(f"conjuntos/{ruta}", f"../{base}")
-    except Exception:
-        # The live site still points at the previous version; drop the incomplete folder.
+    rows = len(df)
+    with tempfile.TemporaryDirectory(prefix="descargas-") as tmp:
+        # Downloads are streamed to local files (constant memory whatever the row count), then
+        # delivered; the page only needs their sizes.
+        tipos = {c.nombre_salida: c.tipo_salida for c in dataset.columnas if c.publicada}
+        downloads = write_downloads(df, Path(tmp), sheet=ruta, tipos=tipos)
+        formats = [f for f in ("csv", "xlsx", "json") if f"datos.{f}" in downloads]
+        when = bogota(published_at).isoformat(timespec="seconds")
+        current = {"version": version, "fecha": when, "filas": rows}
+        # Bounded past versions, re-checked against today's privacy policy (before the page lists them).
+        released, releases_report = prune_releases(
+            transport, dataset, ruta=ruta, current=version, check=release_check,
+            versions=[current, *[v for v in (previous or {}).get("versiones", []) if v.get("version") != version]],
+        )
+        rows_history = _history_rows(ruta, current, released, history or [])
+        explorar = explore_view(dataset, df, version=version, published_at=published_at)
+        page = render_dataset_page(
+            env, dataset, version=version, published_at=published_at, rows=rows,
+            sizes={f: _size(downloads[f"datos.{f}"].stat().st_size) if f"datos.{f}" in downloads else None
+                   for f in ("csv", "xlsx", "json")},
+            history=rows_history, calidad=scorecard_view(scorecard, validation), explorar=explorar,
+            monitoreo=monitor_panel(transport, dataset), privacidad=privacidad,
+        )
         try:
-            transport.remove_tree(base)
+            for name in ("datos.csv", "datos.xlsx", "datos.json"):
+                if name in downloads:
+                    _deliver(transport, f"{base}/{name}", downloads[name])
+            transport.write_file(f"{base}/index.html", page)
+            transport.switch(f"conjuntos/{ruta}", f"../{base}")
         except Exception:
-            log.warning("No se pudo borrar la versión incompleta %s", base)
-        raise
+            # The live site still points at the previous version; drop the incomplete folder.
+            try:
+                transport.remove_tree(base)
+            except Exception:
+                log.warning("No se pudo borrar la versión incompleta %s", base)
+            raise
+    files = [*downloads, "index.html"]
 
     entry = dataset_entry(
-        dataset, ruta=ruta, version=version, rows=len(df), published_at=published_at, formats=formats,
+        dataset, ruta=ruta, version=version, rows=rows, published_at=published_at, formats=formats,
         previous=previous, sin_cambios=sin_cambios,
     )
     entry["versiones"] = with_release_flags(entry["versiones"], released)
@@ -361,7 +368,16 @@ def publish_site(
         "ruta": f"conjuntos/{ruta}/",
         "url": f"{settings.website_public_url()}/conjuntos/{ruta}/",
         "archivos": sorted(files),
-        "filas": len(df),
+        "filas": rows,
         "conjuntos_en_indice": listed,
         "versiones_anteriores": releases_report,
     }
+
+
+def _deliver(transport: Transport, relative: str, path: Path) -> None:
+    """Copy a local file to the site; streamed when the transport can (``write_path``)."""
+    write_path = getattr(transport, "write_path", None)
+    if write_path is not None:
+        write_path(relative, path)
+    else:
+        transport.write_file(relative, path.read_bytes())

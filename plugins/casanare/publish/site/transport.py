@@ -73,6 +73,22 @@ class LocalFolder:
             if tmp.exists():
                 tmp.unlink()
 
+    def write_path(self, relative: str, source: Path) -> None:
+        """Like :meth:`write_file` from a local file, copied in chunks (large downloads)."""
+        path = self._path(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(temp_name(path.name))
+        try:
+            with open(source, "rb") as src, open(tmp, "wb") as fh:
+                shutil.copyfileobj(src, fh, 1 << 20)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
     def read_file(self, relative: str) -> bytes | None:
         path = self._path(relative)
         return path.read_bytes() if path.is_file() else None
