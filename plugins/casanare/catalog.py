@@ -418,7 +418,15 @@ class Microdatos(_Model):
     )
 
 
+class Volumen(_Model):
+    """How far a run's row count may move from the last publication before it is held."""
+
+    caida_maxima_pct: float = Field(10, ge=0, le=100, description="Máxima caída de filas (%) sin aceptación.")
+    aumento_maximo_pct: float = Field(300, ge=0, description="Máximo aumento de filas (%) sin aceptación.")
+
+
 class Calidad(_Model):
+    volumen: Volumen = Field(default_factory=Volumen, description="Guarda de volumen frente a la última publicación.")
     suite: str | None = Field(None, description="Archivo en include/expectations; por defecto <slug>.json.")
     minimo_filas: int | None = Field(None, ge=1)
     severidades: dict[str, Literal["critical", "warning"]] = Field(
@@ -729,13 +737,18 @@ def _compose(text: str) -> yaml.Node | None:
         return None
 
 
-def _parse_dataset(path: Path, text: str) -> Dataset:
+def load_yaml(path: Path, text: str) -> Any:
+    """The YAML's data; malformed YAML raises ``CatalogError`` naming the file and line."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise CatalogError(path, [("(archivo)", line, f"YAML mal formado: {getattr(exc, 'problem', exc)}")]) from None
+
+
+def _parse_dataset(path: Path, text: str) -> Dataset:
+    data = load_yaml(path, text)
     if not isinstance(data, dict):
         raise CatalogError(path, [("(archivo)", 1, "se esperaba un mapa de campos")])
     try:

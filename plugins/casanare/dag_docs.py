@@ -139,7 +139,7 @@ def doc_md(ds: Dataset) -> str:
         "",
         "## Etapas",
         "",
-        "`extraer` → `anonimizar` → `validar` → (`publicar_datos_gov_co` ∥ `publicar_casanare_gov_co`) → `cerrar`.",
+        "`extraer` → `anonimizar` → `validar` → `publicar_datos_gov_co` → `publicar_casanare_gov_co` (el sitio solo después de verificar el portal) → `cerrar`.",
         "",
         "Si una etapa falla, no se publica nada más y la dependencia recibe **un** correo (con copia al equipo "
         "de datos abiertos) con la causa, el archivo, la fila y la columna, y cómo corregirlo. Las tareas de "

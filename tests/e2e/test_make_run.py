@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.timeout(1800)  # every dataset DAG plus the platform DAGs (instrumentos, monitoreo), one by one
 def test_embedded_run_publishes_every_prioritized_dataset(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CASANARE_"))}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "plugins"), str(ROOT)])
@@ -32,6 +33,7 @@ def test_embedded_run_publishes_every_prioritized_dataset(tmp_path):
         assert published > 0, row
     assert "Dónde mirar" in result.stdout
     assert_instruments(tmp_path / "data", result.stdout)
+    assert_monitoring(tmp_path / "data")
 
 
 def assert_instruments(data: Path, stdout: str) -> None:
@@ -60,3 +62,18 @@ def assert_instruments(data: Path, stdout: str) -> None:
     assert len(anuncios) == len(catalog.priorizados)
     assert all((instrumentos / "anuncios" / a / "x.txt").is_file() for a in anuncios)
     assert "Instrumentos de transparencia" in stdout
+
+
+def assert_monitoring(data: Path) -> None:
+    """The monitoring DAG ran after the datasets: dashboard published, one history row per dataset,
+    and the example visits were counted by the portal and the website's access log."""
+    import sqlalchemy as sa
+
+    assert (data / "sitio" / "tablero" / "index.html").is_file()
+    eng = sa.create_engine(f"sqlite:///{data / 'monitoreo.sqlite'}")
+    with eng.connect() as conn:
+        rows = conn.execute(sa.text("SELECT conjunto, vistas_portal, descargas_sitio, vistas_sitio "
+                                    "FROM monitoreo_conjunto_diario")).all()
+    eng.dispose()
+    assert sorted(r[0] for r in rows) == sorted(d.slug for d in load_catalog().priorizados)
+    assert sum(r[1] or 0 for r in rows) > 0 and sum(r[3] or 0 for r in rows) > 0

@@ -61,7 +61,7 @@ def monitoreo(local_env, postgres_url, tmp_path_factory):
         "CASANARE_PLATFORM_EMAILS": "datos.abiertos@casanare.gov.co",
     }
     catalog = load_catalog()
-    result = {"catalog": catalog, "site": site, "web": web, "postgres_url": postgres_url, "correos": [],
+    result = {"catalog": catalog, "site": site, "root": root, "web": web, "postgres_url": postgres_url, "correos": [],
               "estados": {}}
     try:
         with restored_environ(**conns):
@@ -124,6 +124,9 @@ def test_history_has_one_row_per_dataset_per_day(monitoreo):
     # Re-running an unchanged source is not new data.
     assert second[RERUN]["ultimo_dato_nuevo"] == first[RERUN]["ultimo_dato_nuevo"]
     assert second[RERUN]["ultima_ejecucion"] > first[RERUN]["ultima_ejecucion"]
+    # Page views from the Discovery API (/api/catalog/v1) are kept in the day's snapshot.
+    snapshot = json.loads((monitoreo["root"] / "staging" / "_monitoreo" / "ultimo.json").read_text(encoding="utf-8"))
+    assert snapshot["conjuntos"][RERUN]["vistas_pagina_portal"]["total"] == second[RERUN]["vistas_portal"]
     for r in first.values():
         if r["conjunto"] != GRACE:
             assert isinstance(r["puntaje_mintic"], float) and 0 <= r["puntaje_mintic"] <= 10

@@ -199,3 +199,18 @@ def test_state_without_history_is_not_published(tmp_path):
     assert not any(e.publicada for e in estados.values())
     titles = [i.titulo for i in instrumentos_transparencia(catalog, estados)]
     assert titles == ["Registro de Activos de Información", "Índice de Información Clasificada y Reservada"]
+
+
+def test_indice_lists_personal_columns_public_by_law_apart(published, tmp_path):
+    catalog, staging, site = published
+    with_basis = [(d.slug, c.nombre) for d in catalog.datasets for c in d.columnas
+                  if c.clasificacion == "publica" and c.fundamento_legal is not None]
+    assert with_basis  # the sample catalog has some (contract identification, SECOP)
+    actualizar_transparencia(catalog, staging, site, ahora=WHEN)
+    book = load_workbook(tmp_path / "sitio" / "transparencia" / "indice-clasificada-reservada.xlsx", read_only=True)
+    assert book.sheetnames == ["Índice", "Públicos por ley"]  # Excel caps sheet names at 31 characters
+    rows = list(book["Públicos por ley"].iter_rows(min_row=2, values_only=True))
+    assert sorted((r[-1], r[1].split("«")[1].rstrip("»)")) for r in rows) == sorted(with_basis)
+    assert all("Ley 1712 de 2014" in r[3] for r in rows)
+    html = (tmp_path / "sitio" / "transparencia" / "indice-clasificada-reservada.html").read_text(encoding="utf-8")
+    assert html.count("<tr>", html.index('id="tabla-por-ley"')) == len(with_basis) + 1

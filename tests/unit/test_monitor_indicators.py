@@ -224,6 +224,11 @@ def test_registry_errors_name_file_entry_field_and_line(tmp_path):
     assert "usos[2].tipo' (línea 8)" in text and "aplicacion" in text
     assert "usos[2].color' (línea 10)" in text and "no permitido" in text
     (tmp_path / "usos.yaml").write_text("usos: []\n", encoding="utf-8")
+    (tmp_path / "solicitudes.yaml").write_text(
+        "solicitudes:\n  - fecha: 31/12/2026\n    tipo_solicitante: ciudadano\n    tema: Agua potable\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"solicitudes\[1\]\.fecha' \(línea 2\): fecha inválida; use aaaa-mm-dd"):
+        load_registries(tmp_path)
+    (tmp_path / "solicitudes.yaml").unlink()
     (tmp_path / "hallazgos.yaml").write_text(
         "hallazgos:\n  - conjunto: no_existe\n    fecha: 2026-01-01\n    descripcion: Algo está mal aquí.\n",
         encoding="utf-8")

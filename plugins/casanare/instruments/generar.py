@@ -85,7 +85,7 @@ def instrumentos_transparencia(catalog: Catalog, estados: dict[str, EstadoPublic
                 "ellas (excepción parcial).",
             ],
             hojas=[Hoja("Índice", COLUMNAS_INDICE, indice),
-                   Hoja("Datos personales públicos por ley", COLUMNAS_POR_LEY, por_ley)],
+                   Hoja("Públicos por ley", COLUMNAS_POR_LEY, por_ley)],
             extra={"por_ley": por_ley, "columnas_por_ley": COLUMNAS_POR_LEY},
             plantilla="transparencia/indice.html",
         ),

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from casanare.catalog import Dataset
-from casanare.monitor.freshness import Frescura, freshness
+from casanare.monitor.freshness import Frescura, freshness, parse_moment
 from casanare.monitor.portal import metadata_drift, use_counts
 from casanare.monitor.registries import Registros
 from casanare.monitor.usage import SiteCounts
@@ -23,14 +23,10 @@ def registered_at(area: Any, now: datetime) -> datetime:
 
     A dataset that already has successful runs is taken as registered at its first success.
     """
-    stored = area.read_json(ALTA) or {}
-    try:
-        return datetime.fromisoformat(stored["alta"])
-    except (KeyError, ValueError, TypeError):
-        pass
-    history = area.history()
-    first = min((h["fecha"] for h in history if h.get("fecha")), default=None)
-    alta = datetime.fromisoformat(first) if first else now
+    stored = parse_moment((area.read_json(ALTA) or {}).get("alta"))
+    if stored is not None:
+        return stored
+    alta = min((when for h in area.history() if (when := parse_moment(h.get("fecha")))), default=now)
     area.write_json(ALTA, {"alta": alta.isoformat(timespec="seconds")})
     return alta
 

@@ -126,6 +126,7 @@ def panel_entry(row: dict[str, Any], snapshot: dict[str, Any]) -> dict[str, Any]
         "descargas_30d": uso.get("descargas_30d"),
         "descargas_por_vista": uso.get("descargas_por_vista"),
         "tendencia_30d": uso.get("tendencia_30d"),
+        "vistas_pagina_portal": row.get("vistas_pagina_portal"),
     }
 
 

@@ -59,7 +59,7 @@ class Frescura:
         return out
 
 
-def _parse(value: Any) -> datetime | None:
+def parse_moment(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -77,7 +77,7 @@ def last_new_data(history: list[dict[str, Any]]) -> datetime | None:
     ``history`` is the success history, oldest first. Entries without a hash count as changes
     (nothing proves they were equal).
     """
-    dated = [(when, h) for h in history if (when := _parse(h.get("fecha"))) is not None]
+    dated = [(when, h) for h in history if (when := parse_moment(h.get("fecha"))) is not None]
     if not dated:
         return None
     dated.sort(key=lambda pair: pair[0])
@@ -122,10 +122,10 @@ def freshness(
             platform has no history and the inventory says the dataset was already published
             (``publicada: true``, i.e. published by hand before the platform existed).
     """
-    ultima_ejecucion = max((w for h in history if (w := _parse(h.get("fecha")))), default=None)
+    ultima_ejecucion = max((w for h in history if (w := parse_moment(h.get("fecha")))), default=None)
     # The portal's date counts only for a dataset the inventory says was published before the
     # platform: a dataset created on the portal but never loaded also has a rowsUpdatedAt.
-    nuevo = last_new_data(history) or (_parse(portal_rows_updated) if ds.publicada else None)
+    nuevo = last_new_data(history) or (parse_moment(portal_rows_updated) if ds.publicada else None)
     primera = first_scheduled_run(ds.frecuencia_actualizacion, alta)
     gracia_hasta = primera + MARGEN_PRIMERA_EJECUCION if primera else None
     vigencia = ds.vigencia

@@ -7,7 +7,7 @@ same day replaces that day's rows, so the DAG is idempotent.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,27 +71,21 @@ def save_day(eng: sa.Engine, day: date, rows: list[dict[str, Any]], indicators: 
     return len(clean)
 
 
-def dataset_rows(eng: sa.Engine, since: date | None = None) -> list[dict[str, Any]]:
-    """Daily dataset rows, oldest first (from ``since`` when given)."""
-    query = sa.select(diario).order_by(diario.c.fecha, diario.c.conjunto)
+def _select(eng: sa.Engine, table: sa.Table, since: date | None) -> list[dict[str, Any]]:
+    """Rows of ``table`` ordered by its primary key (day first), from ``since`` when given."""
+    query = sa.select(table).order_by(*table.primary_key.columns)
     if since is not None:
-        query = query.where(diario.c.fecha >= since)
+        query = query.where(table.c.fecha >= since)
     with eng.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def dataset_rows(eng: sa.Engine, since: date | None = None) -> list[dict[str, Any]]:
+    """Daily dataset rows, oldest first."""
+    return _select(eng, diario, since)
 
 
 def indicator_rows(eng: sa.Engine, since: date | None = None) -> list[dict[str, Any]]:
-    query = sa.select(indicadores).order_by(indicadores.c.fecha, indicadores.c.indicador)
-    if since is not None:
-        query = query.where(indicadores.c.fecha >= since)
-    with eng.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+    """Daily indicator values, oldest first."""
+    return _select(eng, indicadores, since)
 
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes: the platform stores UTC."""
-    from datetime import UTC
-
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -6,12 +6,15 @@ never ``read=true``, so monitoring does not inflate the portal's view counter.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from casanare.catalog import Dataset
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,35 @@ def fetch_view(endpoint: PortalEndpoint, dataset_id: str, session: requests.Sess
     response.raise_for_status()
     body = response.json()
     return body if isinstance(body, dict) else None
+
+
+def fetch_page_views(endpoint: PortalEndpoint, dataset_ids: list[str],
+                     session: requests.Session | None = None) -> dict[str, dict[str, int]]:
+    """Page views per dataset from the Discovery API (``/api/catalog/v1?ids=…``), where available.
+
+    Optional by nature (not every domain exposes it): any failure returns ``{}`` and is logged.
+    """
+    if not dataset_ids:
+        return {}
+    http = session or requests.Session()
+    headers = {"X-App-Token": endpoint.app_token} if endpoint.app_token else {}
+    try:
+        response = http.get(f"{endpoint.base_url.rstrip('/')}/api/catalog/v1", headers=headers,
+                            params=[("ids", i) for i in dataset_ids] + [("limit", str(len(dataset_ids)))],
+                            timeout=endpoint.timeout)
+        response.raise_for_status()
+        results = response.json().get("results") or []
+    except (requests.RequestException, ValueError, AttributeError) as exc:
+        log.warning("La API de catálogo no dio las vistas de página: %s", type(exc).__name__)
+        return {}
+    views: dict[str, dict[str, int]] = {}
+    for item in results:
+        resource = item.get("resource") or {} if isinstance(item, dict) else {}
+        pages = resource.get("page_views") or {}
+        if resource.get("id") and isinstance(pages, dict):
+            views[resource["id"]] = {k.removeprefix("page_views_"): int(v) for k, v in pages.items()
+                                     if isinstance(v, int | float) and not isinstance(v, bool)}
+    return views
 
 
 def use_counts(view: dict[str, Any] | None) -> dict[str, int | None]:

@@ -15,11 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from casanare import settings
-from casanare.catalog import SLUG_RE, CatalogError, _line_of, _spanish
+from casanare.catalog import SLUG_RE, CatalogError, _compose, _line_of, _spanish, load_yaml
 
 TipoSolicitante = Literal["ciudadano", "empresa", "academia", "entidad_publica", "periodista", "organizacion_social",
                           "interno"]
@@ -83,6 +82,21 @@ class Registros(BaseModel):
     hallazgos: list[Hallazgo] = Field(default_factory=list)
 
 
+# Errors the catalog's messages do not cover (dates and URLs), in Spanish.
+_MENSAJES = {
+    "date_from_datetime_parsing": "fecha inválida; use aaaa-mm-dd",
+    "date_parsing": "fecha inválida; use aaaa-mm-dd",
+    "date_type": "fecha inválida; use aaaa-mm-dd",
+    "url_parsing": "dirección web inválida (debe empezar por https://)",
+    "url_scheme": "dirección web inválida (debe empezar por http:// o https://)",
+    "url_type": "dirección web inválida (debe empezar por https://)",
+}
+
+
+def _message(err: Any) -> str:
+    return _MENSAJES.get(err["type"]) or _spanish(err)
+
+
 ARCHIVOS: dict[str, type[_Model]] = {"solicitudes": Solicitud, "usos": Uso, "hallazgos": Hallazgo}
 
 
@@ -100,13 +114,8 @@ def load_registry(path: Path, key: str, model: type[_Model], slugs: set[str] | N
     if not path.is_file():
         return []
     text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise CatalogError(path, [("(archivo)", mark.line + 1 if mark else None,
-                                   f"YAML mal formado: {getattr(exc, 'problem', exc)}")]) from None
+    data = load_yaml(path, text)
+    root = _compose(text)  # line numbers for the messages (registries are small)
     if data is None:
         return []
     if not isinstance(data, dict) or set(data) != {key} or not isinstance(data[key], list | None):
@@ -119,7 +128,7 @@ def load_registry(path: Path, key: str, model: type[_Model], slugs: set[str] | N
             for err in exc.errors():
                 loc = (key, index, *err["loc"])
                 field = ".".join(str(p) for p in err["loc"]) or "(entrada)"
-                problems.append((f"{key}[{index + 1}].{field}", _line_of(root, loc), _spanish(err)))
+                problems.append((f"{key}[{index + 1}].{field}", _line_of(root, loc), _message(err)))
             continue
         unknown = sorted(_slugs_of(item) - slugs) if slugs is not None else []
         if unknown:

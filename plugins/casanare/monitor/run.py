@@ -8,7 +8,7 @@ stored history into the public dashboard, the per-dataset panels and the quarter
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,9 @@ from casanare.catalog import Catalog
 from casanare.monitor import history as store
 from casanare.monitor import indicators as ind
 from casanare.monitor.collect import registered_at, status_row
-from casanare.monitor.portal import PortalEndpoint, fetch_view
+from casanare.monitor.portal import PortalEndpoint, fetch_page_views, fetch_view
 from casanare.monitor.registries import Registros
-from casanare.monitor.usage import SiteCounts, read_access_logs, use_summary
+from casanare.monitor.usage import VENTANAS, SiteCounts, read_access_logs, use_summary
 
 SNAPSHOT = "ultimo.json"
 
@@ -61,9 +61,13 @@ def measure(
     store.ensure_schema(engine)
     today = local_day(now)
     site: SiteCounts | None = read_access_logs(access_log) if access_log else None
-    past = [r for r in store.dataset_rows(engine) if r["fecha"] < today]
+    # Enough history for the 90-day trend (this window and the one before), not the whole table.
+    since = today - timedelta(days=2 * max(VENTANAS) + 7)
+    past = [r for r in store.dataset_rows(engine, since=since) if r["fecha"] < today]
     rows: dict[str, dict[str, Any]] = {}
     with requests.Session() as session:
+        ids = [d.datos_gov_co.dataset_id for d in catalog.priorizados if d.datos_gov_co]
+        pages = fetch_page_views(endpoint, ids, session) if endpoint is not None else {}
         for ds in catalog.priorizados:
             area = DatasetArea(staging_url, ds.slug)
             view = None
@@ -73,6 +77,7 @@ def measure(
                 ds, now=now, alta=registered_at(area, now), history=area.history(),
                 scorecard=latest_scorecard(staging_url, ds.slug), view=view, site=site, registros=registros,
             )
+            row["vistas_pagina_portal"] = pages.get(ds.datos_gov_co.dataset_id) if ds.datos_gov_co else None
             mine = [r for r in past if r["conjunto"] == ds.slug] + [{**row, "fecha": today}]
             row["uso"] = use_summary(mine, today)
             row.update(vistas=row["uso"]["vistas"], descargas=row["uso"]["descargas"],

@@ -130,6 +130,13 @@ def _history_rows(
     return result
 
 
+def blank_meanings(dataset: Dataset) -> list[tuple[str, str]]:
+    """(column, what an empty cell means) for the data dictionary's blank-cell section."""
+    from casanare.publish.site.datapackage import blank_meaning
+
+    return [(c.nombre_salida, blank_meaning(c, dataset)) for c in dataset.columnas_publicadas]
+
+
 def render_dataset_page(
     env: Any,
     dataset: Dataset,
@@ -163,6 +170,7 @@ def render_dataset_page(
         historial=history,
         calidad=calidad,
         portal_url=portal_url,
+        vacios=blank_meanings(dataset),
         monitoreo=monitoreo,
         explorar=explorar,
         privacidad=privacy_view(dataset, privacidad),
@@ -304,6 +312,7 @@ def publish_site(
     Returns:
         A JSON-safe report for the run manifest.
     """
+    from casanare.publish.site.datapackage import datapackage_bytes
     from casanare.publish.site.explore import explore_view
     from casanare.publish.site.monitor_panel import monitor_panel
     from casanare.publish.site.scorecard import scorecard_view
@@ -324,6 +333,7 @@ def publish_site(
         tipos = {c.nombre_salida: c.tipo_salida for c in dataset.columnas if c.publicada}
         downloads = write_downloads(df, Path(tmp), sheet=ruta, tipos=tipos)
         formats = [f for f in ("csv", "xlsx", "json") if f"datos.{f}" in downloads]
+        package = datapackage_bytes(dataset, version=version, rows=rows, formats=formats)
         when = bogota(published_at).isoformat(timespec="seconds")
         current = {"version": version, "fecha": when, "filas": rows}
         # Bounded past versions, re-checked against today's privacy policy (before the page lists them).
@@ -344,6 +354,7 @@ def publish_site(
             for name in ("datos.csv", "datos.xlsx", "datos.json"):
                 if name in downloads:
                     _deliver(transport, f"{base}/{name}", downloads[name])
+            transport.write_file(f"{base}/datapackage.json", package)
             transport.write_file(f"{base}/index.html", page)
             transport.switch(f"conjuntos/{ruta}", f"../{base}")
         except Exception:
@@ -353,7 +364,7 @@ def publish_site(
             except Exception:
                 log.warning("No se pudo borrar la versión incompleta %s", base)
             raise
-    files = [*downloads, "index.html"]
+    files = [*downloads, "datapackage.json", "index.html"]
 
     entry = dataset_entry(
         dataset, ruta=ruta, version=version, rows=rows, published_at=published_at, formats=formats,
