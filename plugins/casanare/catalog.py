@@ -441,9 +441,13 @@ class Calidad(_Model):
 
 
 class DatosGovCo(_Model):
-    dataset_id: Annotated[str, Field(pattern=FOURFOUR_RE, description="Identificador 4x4 del portal.")]
+    dataset_id: Annotated[str, Field(pattern=FOURFOUR_RE)] | None = Field(
+        None, description="Identificador 4x4 del portal. Si falta, la primera publicación crea el conjunto.")
     identificador_fila: Annotated[str, Field(pattern=FIELD_RE)] | None = None
     modo: Literal["incremental", "reemplazo", "agregar"] | None = None
+    columnas_retiradas: list[Annotated[str, Field(pattern=FIELD_RE)]] = Field(
+        default_factory=list,
+        description="Columnas que se pueden quitar del portal aunque tengan datos (decisión explícita).")
 
     @property
     def modo_efectivo(self) -> str:
@@ -506,7 +510,9 @@ class Dataset(_Model):
     etiquetas: list[str] = Field(default_factory=list)
     cobertura_geografica: str = "Departamento de Casanare"
     fecha_emision: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    url_documentacion: str | None = None
+    url_documentacion: str | None = Field(
+        None, description="URL Documentación en datos.gov.co; por defecto, la página del conjunto en casanare.gov.co.")
+    url_normativa: str | None = Field(None, description="URL Normativa en datos.gov.co (norma que rige el conjunto).")
     omitir_si_sin_cambios: bool = Field(
         False, description="Si la fuente no cambió, no publicar (por defecto se verifica el portal igual)."
     )
@@ -584,6 +590,11 @@ class Dataset(_Model):
         return self
 
     # Derived views --------------------------------------------------------------------------
+
+    @property
+    def etiqueta_portal(self) -> str:
+        """Stable tag of the dataset on datos.gov.co: finds it again across runs (see publish.portal.ids)."""
+        return "casanare-" + self.slug.replace("_", "-")
 
     @property
     def columnas_publicadas(self) -> list[Columna]:
@@ -921,7 +932,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     datasets = [load_dataset(p) for p in sorted(directory.glob("*.yaml"))]
     seen: dict[str, str] = {}
     for d in datasets:
-        if d.datos_gov_co:
+        if d.datos_gov_co and d.datos_gov_co.dataset_id:
             other = seen.setdefault(d.datos_gov_co.dataset_id, d.slug)
             if other != d.slug:
                 raise CatalogError(

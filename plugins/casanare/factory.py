@@ -50,9 +50,10 @@ def source_asset(ds: Dataset) -> Asset:
 
 
 def portal_asset(ds: Dataset) -> Asset:
-    """Stable URI of a dataset's publication on datos.gov.co."""
+    """Stable URI of a dataset's publication on datos.gov.co (its 4x4, or its slug until the portal assigns one)."""
     assert ds.datos_gov_co is not None
-    return Asset(name=f"datos_gov_co__{ds.slug}", uri=f"socrata://www.datos.gov.co/{ds.datos_gov_co.dataset_id}")
+    return Asset(name=f"datos_gov_co__{ds.slug}",
+                 uri=f"socrata://www.datos.gov.co/{ds.datos_gov_co.dataset_id or 'casanare/' + ds.slug}")
 
 
 def website_asset(ds: Dataset) -> Asset:
@@ -155,7 +156,7 @@ def build_dag(ds: Dataset) -> DAG:
             from casanare.tasks import run_publish_portal
 
             result = run_publish_portal(slug, context["run_id"])
-            context["ti"].xcom_push(key="enlace_datos_gov_co", value=portal_page_url(ds))
+            context["ti"].xcom_push(key="enlace_datos_gov_co", value=portal_page_url(ds, result.get("dataset_id")))
             return result
 
         @task(task_id="publicar_casanare_gov_co", outlets=[website_asset(ds)],

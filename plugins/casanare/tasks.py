@@ -290,9 +290,7 @@ def _skip_unchanged(ds: Dataset, area: RunArea, state: DatasetArea | None = None
 
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.connections import portal_config
-    from casanare.publish.portal_metadata import sync_metadata
-    from casanare.publish.socrata import publish
-    from casanare.publish.socrata_hook import SocrataClient
+    from casanare.publish.portal import publish_dataset
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
@@ -301,15 +299,13 @@ def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
         return {"estado": "omitido"}
     with stage(area, "publicar_datos_gov_co"):
         frame = area.read_parquet("anonimizado.parquet")
-        cfg = portal_config()
-        # Metadata first (hand edits reported before being overwritten), then the rows; the
-        # publish saves the versioned snapshot itself, only after a reconciled read-back.
-        with SocrataClient(cfg) as client:
-            metadatos = sync_metadata(client, ds, state)
-        report = publish(frame, ds, cfg, state=state, version=area.url.rsplit("/", 1)[-1])
-        area.record_stage("publicar_datos_gov_co",
-                          {"estado": "ok", "filas": report["filas_en_portal"], **report, "metadatos": metadatos})
-    return {"filas_en_portal": report["filas_en_portal"], "filas_enviadas": report["filas_enviadas"]}
+        # Creates the dataset on its first publication, aligns schema and metadata, sends the
+        # rows atomically and saves the snapshot only after a reconciled read-back.
+        report = publish_dataset(frame, ds, portal_config(), state, area.url.rsplit("/", 1)[-1])
+        log.info("datos.gov.co: %s publicado en el conjunto %s", slug, report["dataset_id"])
+        area.record_stage("publicar_datos_gov_co", {"estado": "ok", "filas": report["filas_en_portal"], **report})
+    return {"filas_en_portal": report["filas_en_portal"], "filas_enviadas": report["filas_enviadas"],
+            "dataset_id": report["dataset_id"]}
 
 
 def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:

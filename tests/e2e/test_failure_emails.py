@@ -205,7 +205,7 @@ def break_portal() -> None:
     """Point ``datos_gov_co`` at a closed port; one HTTP attempt per task try keeps the run short.
 
     ``max_attempts``/``backoff_base`` are ordinary extras of the connection (see
-    ``socrata_hook.config_from_connection``); Airflow's own 3 tries still happen.
+    ``publish.portal.hook.config_from_connection``); Airflow's own 3 tries still happen.
     """
     conn = json.loads(os.environ["AIRFLOW_CONN_DATOS_GOV_CO"])
     conn["port"] = closed_port()

@@ -152,9 +152,7 @@ def render_dataset_page(
     privacidad: dict[str, Any] | None = None,
 ) -> bytes:
     """The dataset's page (Spanish, accessible, every text escaped)."""
-    portal_url = (
-        f"{settings.portal_public_url()}/d/{dataset.datos_gov_co.dataset_id}" if dataset.datos_gov_co else None
-    )
+    portal_url = _portal_url(dataset)
     return env.get_template("conjunto.html").render(
         d=dataset,
         raiz="../../",
@@ -175,6 +173,14 @@ def render_dataset_page(
         explorar=explorar,
         privacidad=privacy_view(dataset, privacidad),
     ).encode("utf-8")
+
+
+def _portal_url(dataset: Dataset) -> str | None:
+    """The dataset's page on datos.gov.co, once the portal has an id for it."""
+    from casanare.publish.portal import portal_dataset_id
+
+    dataset_id = portal_dataset_id(dataset)
+    return f"{settings.portal_public_url()}/d/{dataset_id}" if dataset_id else None
 
 
 def _read_entry(transport: Transport, name: str) -> dict[str, Any] | None:
@@ -267,9 +273,7 @@ def dataset_entry(
         "etiquetas": list(dataset.etiquetas),
         "contactos": [str(c) for c in dataset.contactos],
         "cobertura": dataset.cobertura_geografica,
-        "portal_url": (
-            f"{settings.portal_public_url()}/d/{dataset.datos_gov_co.dataset_id}" if dataset.datos_gov_co else None
-        ),
+        "portal_url": _portal_url(dataset),
         "formatos": formats,
         "version": version,
         "filas": rows,
