@@ -47,6 +47,10 @@ def stage(area: RunArea, etapa: str):
         area.record_stage(etapa, {"estado": "fallido", "error": {"causa": "error_interno", "tipo": type(exc).__name__,
                                                          "destinatario": "plataforma"}})
         raise
+    finally:
+        # The archived original and the extracted table hold personal data: 0600/0700 on file
+        # storage, whatever wrote them and whether the stage failed or not.
+        area.secure()
 
 
 def run_extract(
@@ -167,7 +171,7 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
             key = pseudonymization_key()
         frame = area.read_parquet("extraido.parquet")
         reference = (run_after or datetime.now(UTC)).date()
-        published, report = anonimizar(frame, ds, key=key, reference=reference)
+        published, report = anonimizar(frame, ds, key=key, reference=reference, grupo=_pseudonym_group(ds))
         from casanare.quality.dominio import blank_counts
 
         # A suppressed cell is counted apart from one missing at the source (invalid ones never get here).
@@ -178,6 +182,7 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
 
         # What would be published, fingerprinted: equal to the last publication means no change.
         report["hash_publicable"] = content_hash(published, ordered=False)
+        report["informe_privacidad"] = _privacy_report(ds, report, area)
         area.record_stage("anonimizar", {"estado": "ok", **report})
     kanon = report.get("k_anonimato") or {}
     # Counts only: the privacy report never carries a value, and neither does this log line.
@@ -186,6 +191,29 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
              report["columnas_no_declaradas_eliminadas"], kanon.get("k_logrado", "no aplica"),
              report["revision_datos_personales"]["estado"])
     return {"filas": report["filas"], "columnas": len(report["columnas_publicadas"])}
+
+
+def _pseudonym_group(ds: Dataset) -> list[tuple[Dataset, Any]]:
+    """The other datasets of ``ds``'s ``grupo_seudonimos`` with their last published table."""
+    if not ds.grupo_seudonimos:
+        return []
+    members = []
+    for other in load_catalog().priorizados:
+        if other.slug != ds.slug and other.grupo_seudonimos == ds.grupo_seudonimos:
+            snapshot = DatasetArea(settings.staging_url(), other.slug).latest_snapshot()
+            if snapshot is not None:
+                members.append((other, snapshot[1]))
+    return members
+
+
+def _privacy_report(ds: Dataset, report: dict[str, Any], area: RunArea) -> dict[str, Any]:
+    """Numbers-only privacy report: into the manifest and beside the dataset's Data Docs."""
+    from casanare.privacy.report import privacy_summary, write_report
+
+    summary = privacy_summary(ds, report)
+    run_name = area.url.rsplit("/", 1)[-1]
+    page = write_report(settings.data_docs_dir() / ds.slug, summary, run_name=run_name)
+    return {**summary, "pagina": str(page)}
 
 
 def run_validate(slug: str, run_id: str) -> dict[str, Any]:
@@ -290,6 +318,7 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
         area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": motivo})
         return {"estado": "omitido"}
     with stage(area, "publicar_casanare_gov_co"):
+        from casanare.privacy.stage import release_violation
         from casanare.publish.site.scorecard import latest_scorecard
 
         frame = area.read_parquet("anonimizado.parquet")
@@ -300,7 +329,9 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
             report = publish_site(frame, ds, transport, version=version, published_at=now,
                                   history=state.history(), scorecard=latest_scorecard(settings.staging_url(), slug),
                                   validation=area.stage("validar"),
-                                  sin_cambios=bool((area.stage("extraer") or {}).get("sin_cambios")))
+                                  sin_cambios=bool((area.stage("extraer") or {}).get("sin_cambios")),
+                                  release_check=lambda past: release_violation(past, ds),
+                                  privacidad=area.stage("anonimizar"))
         finally:
             transport.close()
         area.record_stage("publicar_casanare_gov_co", {"estado": "ok", **report})
