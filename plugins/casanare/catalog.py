@@ -940,8 +940,10 @@ def load_catalog(directory: Path | None = None) -> Catalog:
                     [("datos_gov_co.dataset_id", None, f"ya lo usa el conjunto '{other}'")],
                 )
     catalog = Catalog(datasets)
+    from casanare.catalog_checks import warn_descriptions
     from casanare.priorizacion import report_on_load
 
+    warn_descriptions(datasets, directory)
     catalog.avisos_priorizacion = report_on_load(catalog.datasets)
     return catalog
 
