@@ -15,9 +15,15 @@ REGLAS = {
 }
 
 
-def portal_page_url(ds: Dataset) -> str | None:
-    """Public page of the dataset on datos.gov.co (``/d/<4x4>`` redirects to the dataset)."""
-    return f"{settings.portal_public_url()}/d/{ds.datos_gov_co.dataset_id}" if ds.datos_gov_co else None
+def portal_page_url(ds: Dataset, dataset_id: str | None = None) -> str | None:
+    """Public page of the dataset on datos.gov.co (``/d/<4x4>`` redirects to the dataset).
+
+    Args:
+        dataset_id: the 4x4 assigned at creation (see ``publish.portal.portal_dataset_id``);
+            by default the catalog's. None when neither exists yet.
+    """
+    dataset_id = dataset_id or (ds.datos_gov_co.dataset_id if ds.datos_gov_co else None)
+    return f"{settings.portal_public_url()}/d/{dataset_id}" if dataset_id else None
 
 
 def website_page_url(ds: Dataset) -> str | None:
@@ -37,6 +43,21 @@ def public_data_docs_url(url: str | None) -> str | None:
     local = settings.data_docs_dir().as_uri().rstrip("/")
     public = settings.data_docs_base_url()
     return public + url[len(local):] if url.startswith(local) else url
+
+
+def owner_label(dependencia: str) -> str:
+    """The dependencia as Airflow's owner: its commas become U+201A (‚, which looks the same).
+
+    Airflow stores a DAG's owners comma-joined and the UI splits them at each comma, so
+    "Secretaría de Agricultura, Ganadería y Medio Ambiente" would show as two owners.
+    """
+    return " ".join(dependencia.split()).replace(",", "\u201a")
+
+
+def schedule_text(ds: Dataset) -> str:
+    """The schedule in Spanish, in Colombian time (the DAG's description in the UI)."""
+    texto = FRECUENCIAS.get(ds.frecuencia_actualizacion, ds.frecuencia_actualizacion)
+    return f"Programación: {texto}, hora de Colombia (America/Bogota)."
 
 
 FRECUENCIAS = {
@@ -109,6 +130,10 @@ def doc_md(ds: Dataset) -> str:
         lines.append(
             f"| **datos.gov.co** | [{ds.datos_gov_co.dataset_id}]({portal}) (modo {ds.datos_gov_co.modo_efectivo}) |"
         )
+    elif ds.datos_gov_co:
+        # Parse time reads no staging: the assigned 4x4 is on the task's "Ver en datos.gov.co" button.
+        lines.append(f"| **datos.gov.co** | se crea en la primera publicación; el enlace está en la tarea "
+                     f"publicar_datos_gov_co (modo {ds.datos_gov_co.modo_efectivo}) |")
     web = website_page_url(ds)
     if ds.casanare_gov_co and web:
         lines.append(f"| **casanare.gov.co** | [{ds.casanare_gov_co.ruta}]({web}) |")

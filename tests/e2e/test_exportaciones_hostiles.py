@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from casanare.catalog import load_catalog
+from casanare.publish.portal import portal_dataset_id
 from casanare.staging import DatasetArea, RunArea
 from tests.conftest import restored_environ, run_dag
 
@@ -69,8 +70,10 @@ def clean(env) -> Iterator:
 # What is live ------------------------------------------------------------------------------------
 
 def portal(env, slug: str) -> list[dict]:
-    ds = load_catalog().get(slug)
-    response = requests.get(f"{env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.json",
+    dataset_id = portal_dataset_id(load_catalog().get(slug))
+    if dataset_id is None:  # not created on the portal yet: nothing is live there
+        return []
+    response = requests.get(f"{env.portal.url}/resource/{dataset_id}.json",
                             params={"$limit": 100000, "$order": ":id"}, timeout=30)
     response.raise_for_status()
     return response.json()

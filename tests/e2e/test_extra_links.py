@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import urllib.request
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
+from casanare.publish.portal import portal_dataset_id
 from tests.conftest import ROOT, task_states
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +67,7 @@ def test_publish_links_point_at_the_published_pages(local_env, successful_run):
 
     ds = load_catalog().get(SLUG)
     portal = _links(successful_run, "publicar_datos_gov_co")
-    assert portal["Ver en datos.gov.co"] == f"{os.environ['CASANARE_PORTAL_PUBLIC_URL']}/d/{ds.datos_gov_co.dataset_id}"
+    assert portal["Ver en datos.gov.co"] == f"{os.environ['CASANARE_PORTAL_PUBLIC_URL']}/d/{portal_dataset_id(ds)}"
     assert portal["Ver en casanare.gov.co"] is None  # offered on the website task only
 
     site = _links(successful_run, "publicar_casanare_gov_co")
@@ -78,10 +77,16 @@ def test_publish_links_point_at_the_published_pages(local_env, successful_run):
         assert response.status == 200
         assert ds.nombre.split(" (")[0] in response.read().decode("utf-8")
 
+    # Every button opens over HTTP (Airflow 3.3 shows no button for file:// links) and answers 200:
+    # the portal's /d/<id> like datos.gov.co, the website, and the Data Docs on the web server.
     for links in (portal, site, _links(successful_run, "validar")):
-        docs = links["Data Docs"]
-        assert docs and docs.startswith("file://") and docs.endswith(".html")
-        assert Path(urlsplit(docs).path).is_file()
+        assert links["Data Docs"] and links["Data Docs"].endswith(".html")
+        for name, url in links.items():
+            if url is None:
+                continue
+            assert url.startswith("http://"), (name, url)
+            with urllib.request.urlopen(url, timeout=30) as response:
+                assert response.status == 200, (name, url)
 
 
 def test_other_tasks_get_no_links(successful_run):
@@ -127,7 +132,7 @@ def test_rest_api_serves_the_links(successful_run):
         links = response.json()["extra_links"]
         from casanare.catalog import load_catalog
 
-        dataset_id = load_catalog().get(SLUG).datos_gov_co.dataset_id
+        dataset_id = portal_dataset_id(load_catalog().get(SLUG))
         assert links["Ver en datos.gov.co"] == f"{os.environ['CASANARE_PORTAL_PUBLIC_URL']}/d/{dataset_id}"
         assert links["Ver en casanare.gov.co"] is None
         assert links["Data Docs"].endswith(".html")

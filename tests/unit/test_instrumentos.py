@@ -23,7 +23,7 @@ from casanare.instruments.indice import COLUMNAS_INDICE, indice_clasificada
 from casanare.instruments.registro import CAMPOS_DECRETO_103 as CAMPOS_REGISTRO
 from casanare.instruments.registro import COLUMNAS_REGISTRO, registro_activos
 from casanare.publish.website import LocalFolder, publish_site
-from casanare.staging import DatasetArea
+from casanare.staging import PORTAL_ID_FILE, DatasetArea
 
 pytestmark = pytest.mark.unit
 WHEN = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
@@ -43,6 +43,8 @@ def published(tmp_path):
     staging = (tmp_path / "staging").as_uri()
     site = LocalFolder(tmp_path / "sitio")
     publish_site(tiny_frame(ds), ds, site, version="20261122T153000", published_at=WHEN)
+    # The 4x4 the portal assigned when the first publication created the dataset.
+    DatasetArea(staging, ds.slug).write_json(PORTAL_ID_FILE, {"dataset_id": "cas1-vac1"})
     DatasetArea(staging, ds.slug).record_success({
         "ejecucion": "manual__1", "fecha": WHEN.isoformat(), "sha256": "a" * 64, "filas_extraidas": 3,
         "filas_publicadas": 3, "version_sitio": "20261122T153000",

@@ -271,7 +271,7 @@ def test_file_problems_never_ask_the_dependencia_to_edit_the_catalog(tmp_path):
 
 
 def test_unexpected_portal_answer_is_named_with_its_http_status():
-    from casanare.publish.socrata_hook import PublicacionRechazada
+    from casanare.publish.portal.errors import PublicacionRechazada
 
     exc = PublicacionRechazada("El portal datos.gov.co rechazó la petición.",
                                detalles={"estado_http": 401, "ruta": "/resource/abcd-1234.json"})

@@ -46,9 +46,10 @@ def estados_catalogo(catalog: Catalog, staging_url: str, transport: Transport | 
     estados = {}
     for ds in catalog.datasets:
         ruta = ds.casanare_gov_co.ruta if ds.casanare_gov_co else None
+        area = DatasetArea(staging_url, ds.slug)
         estados[ds.slug] = estado_publicacion(
-            ds, DatasetArea(staging_url, ds.slug).history(), _site_state(transport, ruta),
-            url_portal=portal_page_url(ds), url_sitio=website_page_url(ds),
+            ds, area.history(), _site_state(transport, ruta),
+            url_portal=portal_page_url(ds, area.portal_id()), url_sitio=website_page_url(ds),
         )
     return estados
 
@@ -199,7 +200,7 @@ def anunciar(catalog: Catalog, staging_url: str, *, ahora: datetime) -> list[dic
     for ds in catalog.priorizados:
         area = DatasetArea(staging_url, ds.slug)
         nov = novedad(area.history(), area.read_json(MARCA_ANUNCIO))
-        url = website_page_url(ds) or portal_page_url(ds)
+        url = website_page_url(ds) or portal_page_url(ds, area.portal_id())
         if nov is None or url is None:
             continue
         written.append(escribir(storage, ds, replace(nov, slug=ds.slug), url))
