@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.instalado
 export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
 
-.PHONY: run up test test-fast lint schema bench clean
+.PHONY: run up test test-fast lint schema bench clean ids-portal
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,6 +33,9 @@ lint: $(STAMP)
 schema: $(STAMP)  ## Regenera include/catalog/schema.json desde los modelos
 	$(BIN)/python -c "import json; from casanare.catalog import json_schema; \
 	open('include/catalog/schema.json','w').write(json.dumps(json_schema(), ensure_ascii=False, indent=2) + '\n')"
+
+ids-portal: $(STAMP)  ## Imprime en YAML los 4x4 que datos.gov.co asignó a cada conjunto (staging de make run)
+	CASANARE_STAGING_URL=$${CASANARE_STAGING_URL:-file://$(CURDIR)/data/staging} $(BIN)/python -m scripts.ids_portal
 
 bench: $(STAMP)  ## Benchmarks de rendimiento (no forman parte de make test)
 	$(BIN)/python -m scripts.bench $(BENCH)

@@ -6,8 +6,10 @@ Both ways run side by side in one process against the local SODA stand-in (fresh
 
 - **ingenuo**: sodapy ``replace`` of the whole table (first 10k-row chunk with PUT, the rest
   with ``upsert`` in 10k-row chunks), as the spine did before.
-- **incremental**: ``casanare.publish.socrata.publish`` — diff against the last snapshot,
-  upsert only new/changed rows, delete vanished ones, reconcile.
+- **incremental**: ``casanare.publish.portal.publish.publish`` — diff against the last snapshot,
+  send only new/changed/vanished rows atomically (one SODA request or one DSMAPI revision), reconcile.
+
+Both portals start empty: the dataset is created through the production path (DSMAPI).
 
 The helpers at the top (sample dataset, frames, mutations) are also used by the publish tests.
 """
@@ -25,12 +27,11 @@ import pandas as pd
 
 from casanare.catalog import Dataset
 
-DATASET_ID = "bnch-0001"
 KEY = "id_registro"
 MUNICIPIOS = ["Yopal", "Aguazul", "Maní", "Tauramena", "Villanueva", "Paz de Ariporo", "Orocué", "Monterrey"]
 
 
-def sample_dataset(dataset_id: str = DATASET_ID, modo: str = "incremental", key: str | None = KEY,
+def sample_dataset(dataset_id: str | None = None, modo: str = "incremental", key: str | None = KEY,
                    slug: str = "prueba_publicacion") -> Dataset:
     """A catalog entry with one column of each type (the frames below match it)."""
     columnas = [
@@ -53,23 +54,19 @@ def sample_dataset(dataset_id: str = DATASET_ID, modo: str = "incremental", key:
         "disponible": True, "publicada": False, "ubicacion": "Servidor de la Secretaría TIC",
         "priorizado": False, "contactos": ["datosabiertos@casanare.gov.co"], "etiquetas": ["prueba", "casanare"],
         "columnas": columnas,
-        "datos_gov_co": {"dataset_id": dataset_id, "modo": modo, **({"identificador_fila": key} if key else {})},
+        "datos_gov_co": {"modo": modo, **({"dataset_id": dataset_id} if dataset_id else {}),
+                         **({"identificador_fila": key} if key else {})},
     }
     return Dataset.model_validate(data)
 
 
-def portal_seed(ds: Dataset) -> dict[str, Any]:
-    """Stand-in seed with the dataset created and empty (as the platform team does once)."""
-    from scripts.semilla_portal import SODA_TYPES
+def create_dataset(cfg: Any, ds: Dataset, state: Any, frame: pd.DataFrame | None = None) -> str:
+    """Create ``ds`` on an empty portal through the production path and return its 4x4."""
+    from casanare.publish.portal.publish import publish
 
-    assert ds.datos_gov_co is not None
-    return {"datasets": [{
-        "id": ds.datos_gov_co.dataset_id, "name": ds.nombre, "description": ds.descripcion,
-        "category": ds.categoria, "rowIdentifier": ds.datos_gov_co.identificador_fila,
-        "columns": [{"fieldName": c.nombre_salida, "name": c.titulo_visible, "dataTypeName": SODA_TYPES[c.tipo_salida],
-                     "description": c.descripcion} for c in ds.columnas_publicadas],
-        "tags": ds.etiquetas,
-    }]}
+    frame = frame if frame is not None else make_frame(0)
+    columns = [c.nombre_salida for c in ds.columnas_publicadas]
+    return publish(frame[columns], ds, cfg, state=state, version="creacion")["dataset_id"]
 
 
 def make_frame(filas: int, semilla: int = 1) -> pd.DataFrame:
@@ -130,7 +127,7 @@ def portal_frame(url: str, dataset_id: str, columns: list[str]) -> pd.DataFrame:
 
 def same_table(ds: Dataset, expected: pd.DataFrame, portal: pd.DataFrame) -> bool:
     """Multiset equality of normalized rows (no duplicates, nothing lost, values equal)."""
-    from casanare.publish.diff import dataset_kinds, row_hashes
+    from casanare.publish.portal.diff import dataset_kinds, row_hashes
 
     kinds = dataset_kinds(ds)
     cols = list(expected.columns)
@@ -141,7 +138,7 @@ def same_table(ds: Dataset, expected: pd.DataFrame, portal: pd.DataFrame) -> boo
     return bool((a == b).all())
 
 
-def _naive(url: str, domain: str, frame: pd.DataFrame, chunk: int = 10_000) -> float:
+def _naive(url: str, domain: str, dataset_id: str, frame: pd.DataFrame, chunk: int = 10_000) -> float:
     """The old way: sodapy replace of the first chunk, then upsert of the rest."""
     import requests
     from sodapy import Socrata
@@ -155,15 +152,16 @@ def _naive(url: str, domain: str, frame: pd.DataFrame, chunk: int = 10_000) -> f
     for start in range(0, len(records), chunk):
         part = records[start : start + chunk]
         if start == 0:
-            client.replace(DATASET_ID, part)
+            client.replace(dataset_id, part)
         else:
-            client.upsert(DATASET_ID, part)
+            client.upsert(dataset_id, part)
     client.close()
     return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> None:
-    from casanare.publish.socrata import PortalConfig, publish
+    from casanare.publish.portal.client import PortalConfig
+    from casanare.publish.portal.publish import publish
     from casanare.staging import DatasetArea
     from standins.soda_portal import start_portal
 
@@ -178,29 +176,30 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results: dict[str, dict[str, float]] = {}
         # Naive: the whole table every month.
-        portal = start_portal(Path(tmp) / "ingenuo", portal_seed(ds), tls=False)
+        portal = start_portal(Path(tmp) / "ingenuo", tls=False)
         try:
-            _naive(portal.url, portal.domain, first)
-            portal.set_faults(0.0)
+            cfg = PortalConfig(base_url=portal.url, app_token="bench", chunk_size=10_000, timeout=600)
+            naive_id = create_dataset(cfg, ds, DatasetArea(f"file://{tmp}/staging_ingenuo", ds.slug))
+            _naive(portal.url, portal.domain, naive_id, first)
             before = portal.stats()["requests"]
-            seconds = _naive(portal.url, portal.domain, second)
+            seconds = _naive(portal.url, portal.domain, naive_id, second)
             results["ingenuo"] = {"segundos": seconds, "filas": len(second),
                                   "peticiones": portal.stats()["requests"] - before}
         finally:
             portal.stop()
         # Incremental: first load, then the monthly re-run.
-        portal = start_portal(Path(tmp) / "incremental", portal_seed(ds), tls=False)
+        portal = start_portal(Path(tmp) / "incremental", tls=False)
         try:
             cfg = PortalConfig(base_url=portal.url, app_token="bench", chunk_size=10_000, timeout=600)
             state = DatasetArea(f"file://{tmp}/staging", ds.slug)
-            publish(first, ds, cfg, state=state, version="v1")
+            dataset_id = publish(first, ds, cfg, state=state, version="v1")["dataset_id"]
             before = portal.stats()["requests"]
             started = time.perf_counter()
             report = publish(second, ds, cfg, state=state, version="v2")
             seconds = time.perf_counter() - started
             results["incremental"] = {"segundos": seconds, "filas": report["filas_enviadas"],
                                       "peticiones": portal.stats()["requests"] - before}
-            exact = same_table(ds, second, portal_frame(portal.url, DATASET_ID, list(second.columns)))
+            exact = same_table(ds, second, portal_frame(portal.url, dataset_id, list(second.columns)))
         finally:
             portal.stop()
     ratio_rows = results["incremental"]["filas"] / len(second)

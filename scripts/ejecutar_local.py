@@ -44,6 +44,7 @@ def run_summary(env: LocalEnv, slug: str) -> dict:
         "estado": "éxito" if manifest.get("resultado") == "exito" else f"falló en {failed or '¿?'}",
         "leidas": etapas.get("extraer", {}).get("filas"),
         "publicadas": etapas.get("publicar_datos_gov_co", {}).get("filas_en_portal"),
+        "dataset_id": etapas.get("publicar_datos_gov_co", {}).get("dataset_id"),
         "calidad": (
             "sin validar" if not validation else
             ("OK" if validation.get("exito") else "FALLA") + (f" ({len(validation.get('advertencias', []))} advertencias)"
@@ -126,6 +127,7 @@ def simulate_visits(env: LocalEnv, slugs: list[str], seed: int) -> None:
     import urllib.request
 
     from casanare.catalog import load_catalog
+    from casanare.staging import DatasetArea
 
     rng = random.Random(seed)
     catalog = load_catalog()
@@ -133,8 +135,9 @@ def simulate_visits(env: LocalEnv, slugs: list[str], seed: int) -> None:
         ds = catalog.get(slug)
         if not (ds.datos_gov_co and ds.casanare_gov_co):
             continue
-        urls = [f"{env.portal.url}/api/views/{ds.datos_gov_co.dataset_id}.json?read=true"] * rng.randint(2, 12)
-        urls += [f"{env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.csv"] * rng.randint(0, 5)
+        dataset_id = DatasetArea(env.staging_url, slug).portal_id()  # assigned when the portal created it
+        urls = [f"{env.portal.url}/api/views/{dataset_id}.json?read=true"] * rng.randint(2, 12) if dataset_id else []
+        urls += [f"{env.portal.url}/resource/{dataset_id}.csv"] * rng.randint(0, 5) if dataset_id else []
         urls += [f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/"] * rng.randint(1, 8)
         urls += [f"{env.web.url}/conjuntos/{ds.casanare_gov_co.ruta}/datos.csv"] * rng.randint(0, 4)
         for url in urls:
@@ -144,12 +147,14 @@ def simulate_visits(env: LocalEnv, slugs: list[str], seed: int) -> None:
 
 def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
     print("\nResumen de la ejecución (entorno embebido)")
-    print(f"{'Conjunto':34} {'Estado':22} {'Leídas':>8} {'Publicadas':>10}  Calidad")
+    print(f"{'Conjunto':34} {'Estado':22} {'Leídas':>8} {'Publicadas':>10} {'datos.gov.co':>12}  Calidad")
     for slug, s in rows:
-        print(f"{slug:34} {s['estado']:22} {s.get('leidas') or 0:>8} {s.get('publicadas') or 0:>10}  {s.get('calidad')}")
+        print(f"{slug:34} {s['estado']:22} {s.get('leidas') or 0:>8} {s.get('publicadas') or 0:>10} "
+              f"{s.get('dataset_id') or '-':>12}  {s.get('calidad')}")
     mails = len(list(env.mail_dir.glob("*.eml")))
     print("\nDónde mirar:")
-    print(f"  Portal datos.gov.co local: {env.portal.url}/api/views/<id>.json y /resource/<id>.json")
+    print(f"  Portal datos.gov.co local: {env.portal.url}/api/views/<id>.json y /resource/<id>.json"
+          " (ids asignados en YAML: make ids-portal)")
     print(f"  Sitio casanare.gov.co local: {env.web.url}/index.html  (carpeta {env.web_dir})")
     print(f"  Tablero de control (monitoreo): {env.web.url}/tablero/index.html")
     print(f"  Data Docs de calidad: {env.docs_dir}")

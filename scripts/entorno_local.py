@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 PSEUDONYM_KEY_LOCAL = "clave-local-de-desarrollo-no-usar-en-produccion"
 APP_TOKEN_LOCAL = "token-local-casanare"
+# The local portal refuses writes without credentials, like datos.gov.co: these are its only user.
+PORTAL_USER_LOCAL = "publicador-local"
+PORTAL_PASSWORD_LOCAL = "clave-local-del-portal"
 
 
 @dataclass
@@ -73,6 +76,8 @@ class LocalEnv:
                 "host": "127.0.0.1",
                 "port": portal.port if portal else 1,
                 "schema": "http",
+                "login": PORTAL_USER_LOCAL,
+                "password": PORTAL_PASSWORD_LOCAL,
                 "extra": {"app_token": APP_TOKEN_LOCAL, "timeout": 30},
             },
             "CASANARE_GOV_CO": {"conn_type": "fs",
@@ -136,16 +141,15 @@ def generate_sources(env: LocalEnv, filas: int, semilla: int, sql_urls: dict[str
 
 
 def start_standins(env: LocalEnv, *, portal_port: int = 0, smtp_port: int = 0, web_port: int = 0) -> None:
-    from casanare.catalog import load_catalog
-    from scripts.semilla_portal import portal_seed
     from standins.smtp_server import start_smtp
     from standins.soda_portal import start_portal
     from standins.web_server import start_web
 
     env.root.mkdir(parents=True, exist_ok=True)
-    env.portal = start_portal(
-        env.root / "portal", portal_seed(load_catalog()), port=portal_port, app_token=APP_TOKEN_LOCAL
-    )
+    # Empty, like a portal that has never seen these datasets: the first publication creates
+    # each one through the production code path (DSMAPI).
+    env.portal = start_portal(env.root / "portal", port=portal_port, app_token=APP_TOKEN_LOCAL,
+                              username=PORTAL_USER_LOCAL, password=PORTAL_PASSWORD_LOCAL)
     env.smtp = start_smtp(env.mail_dir, port=smtp_port)
     env.web = start_web(env.web_dir, port=web_port, access_log=env.access_log)
 

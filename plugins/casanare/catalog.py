@@ -418,7 +418,15 @@ class Microdatos(_Model):
     )
 
 
+class Volumen(_Model):
+    """How far a run's row count may move from the last publication before it is held."""
+
+    caida_maxima_pct: float = Field(10, ge=0, le=100, description="Máxima caída de filas (%) sin aceptación.")
+    aumento_maximo_pct: float = Field(300, ge=0, description="Máximo aumento de filas (%) sin aceptación.")
+
+
 class Calidad(_Model):
+    volumen: Volumen = Field(default_factory=Volumen, description="Guarda de volumen frente a la última publicación.")
     suite: str | None = Field(None, description="Archivo en include/expectations; por defecto <slug>.json.")
     minimo_filas: int | None = Field(None, ge=1)
     severidades: dict[str, Literal["critical", "warning"]] = Field(
@@ -433,9 +441,13 @@ class Calidad(_Model):
 
 
 class DatosGovCo(_Model):
-    dataset_id: Annotated[str, Field(pattern=FOURFOUR_RE, description="Identificador 4x4 del portal.")]
+    dataset_id: Annotated[str, Field(pattern=FOURFOUR_RE)] | None = Field(
+        None, description="Identificador 4x4 del portal. Si falta, la primera publicación crea el conjunto.")
     identificador_fila: Annotated[str, Field(pattern=FIELD_RE)] | None = None
     modo: Literal["incremental", "reemplazo", "agregar"] | None = None
+    columnas_retiradas: list[Annotated[str, Field(pattern=FIELD_RE)]] = Field(
+        default_factory=list,
+        description="Columnas que se pueden quitar del portal aunque tengan datos (decisión explícita).")
 
     @property
     def modo_efectivo(self) -> str:
@@ -498,7 +510,9 @@ class Dataset(_Model):
     etiquetas: list[str] = Field(default_factory=list)
     cobertura_geografica: str = "Departamento de Casanare"
     fecha_emision: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    url_documentacion: str | None = None
+    url_documentacion: str | None = Field(
+        None, description="URL Documentación en datos.gov.co; por defecto, la página del conjunto en casanare.gov.co.")
+    url_normativa: str | None = Field(None, description="URL Normativa en datos.gov.co (norma que rige el conjunto).")
     omitir_si_sin_cambios: bool = Field(
         False, description="Si la fuente no cambió, no publicar (por defecto se verifica el portal igual)."
     )
@@ -576,6 +590,11 @@ class Dataset(_Model):
         return self
 
     # Derived views --------------------------------------------------------------------------
+
+    @property
+    def etiqueta_portal(self) -> str:
+        """Stable tag of the dataset on datos.gov.co: finds it again across runs (see publish.portal.ids)."""
+        return "casanare-" + self.slug.replace("_", "-")
 
     @property
     def columnas_publicadas(self) -> list[Columna]:
@@ -913,7 +932,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     datasets = [load_dataset(p) for p in sorted(directory.glob("*.yaml"))]
     seen: dict[str, str] = {}
     for d in datasets:
-        if d.datos_gov_co:
+        if d.datos_gov_co and d.datos_gov_co.dataset_id:
             other = seen.setdefault(d.datos_gov_co.dataset_id, d.slug)
             if other != d.slug:
                 raise CatalogError(

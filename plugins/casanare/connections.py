@@ -51,8 +51,8 @@ def sql_url(conn_id: str) -> str:
 
 
 def portal_config(**overrides: Any):
-    """Values of the ``datos_gov_co`` connection (see ``socrata_hook.config_from_connection``)."""
-    from casanare.publish.socrata_hook import config_from_connection
+    """Values of the ``datos_gov_co`` connection (see ``publish.portal.hook.config_from_connection``)."""
+    from casanare.publish.portal.hook import config_from_connection
 
     return config_from_connection(_get(PORTAL_CONN), **overrides)
 

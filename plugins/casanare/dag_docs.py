@@ -15,9 +15,15 @@ REGLAS = {
 }
 
 
-def portal_page_url(ds: Dataset) -> str | None:
-    """Public page of the dataset on datos.gov.co (``/d/<4x4>`` redirects to the dataset)."""
-    return f"{settings.portal_public_url()}/d/{ds.datos_gov_co.dataset_id}" if ds.datos_gov_co else None
+def portal_page_url(ds: Dataset, dataset_id: str | None = None) -> str | None:
+    """Public page of the dataset on datos.gov.co (``/d/<4x4>`` redirects to the dataset).
+
+    Args:
+        dataset_id: the 4x4 assigned at creation (see ``publish.portal.portal_dataset_id``);
+            by default the catalog's. None when neither exists yet.
+    """
+    dataset_id = dataset_id or (ds.datos_gov_co.dataset_id if ds.datos_gov_co else None)
+    return f"{settings.portal_public_url()}/d/{dataset_id}" if dataset_id else None
 
 
 def website_page_url(ds: Dataset) -> str | None:
@@ -109,6 +115,10 @@ def doc_md(ds: Dataset) -> str:
         lines.append(
             f"| **datos.gov.co** | [{ds.datos_gov_co.dataset_id}]({portal}) (modo {ds.datos_gov_co.modo_efectivo}) |"
         )
+    elif ds.datos_gov_co:
+        # Parse time reads no staging: the assigned 4x4 is on the task's "Ver en datos.gov.co" button.
+        lines.append(f"| **datos.gov.co** | se crea en la primera publicación; el enlace está en la tarea "
+                     f"publicar_datos_gov_co (modo {ds.datos_gov_co.modo_efectivo}) |")
     web = website_page_url(ds)
     if ds.casanare_gov_co and web:
         lines.append(f"| **casanare.gov.co** | [{ds.casanare_gov_co.ruta}]({web}) |")
@@ -139,7 +149,7 @@ def doc_md(ds: Dataset) -> str:
         "",
         "## Etapas",
         "",
-        "`extraer` → `anonimizar` → `validar` → (`publicar_datos_gov_co` ∥ `publicar_casanare_gov_co`) → `cerrar`.",
+        "`extraer` → `anonimizar` → `validar` → `publicar_datos_gov_co` → `publicar_casanare_gov_co` (el sitio solo después de verificar el portal) → `cerrar`.",
         "",
         "Si una etapa falla, no se publica nada más y la dependencia recibe **un** correo (con copia al equipo "
         "de datos abiertos) con la causa, el archivo, la fila y la columna, y cómo corregirlo. Las tareas de "

@@ -8,7 +8,9 @@ The notifier classifies a failure by its class, never by its message text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+Destinatario = Literal["dependencia", "plataforma"]
 
 
 @dataclass
@@ -45,10 +47,15 @@ class DatosAbiertosError(Exception):
     Attributes:
         causa: stable cause key used for the e-mail subject (see ``CAUSAS``).
         transitoria: whether retrying the task may help (portal down) or not (bad file).
+        destinatario: who can fix it and gets the e-mail: the ``dependencia`` (its file, its
+            data) or the ``plataforma`` team alone (catalog, credentials, portal, servers). A
+            class that does not say is a platform problem: a dependencia is never asked to fix
+            what it can't see.
     """
 
     causa: ClassVar[str] = "error_interno"
     transitoria: ClassVar[bool] = False
+    destinatario: ClassVar[Destinatario] = "plataforma"
 
     def __init__(
         self,
@@ -73,6 +80,7 @@ class DatosAbiertosError(Exception):
         return {
             "causa": self.causa,
             "tipo": type(self).__name__,
+            "destinatario": self.destinatario,
             "mensaje": self.mensaje,
             "ubicacion": self.ubicacion.as_dict(),
             "como_corregir": self.como_corregir,
@@ -81,37 +89,59 @@ class DatosAbiertosError(Exception):
 
 
 class FuenteNoEncontrada(DatosAbiertosError):
+    """The dependencia's file is not where it was agreed."""
+
     causa = "fuente_no_encontrada"
+    destinatario = "dependencia"
 
 
 class ArchivoConErrores(DatosAbiertosError):
+    """The dependencia's file can't be read as it is (truncated, bad cells, wrong separator…)."""
+
     causa = "archivo_con_errores"
+    destinatario = "dependencia"
+
+
+class CambioDeVolumen(DatosAbiertosError):
+    """The source brings far fewer or far more rows than the last publication."""
+
+    causa = "cambio_de_volumen"
+    destinatario = "dependencia"
 
 
 class BaseDeDatosNoDisponible(DatosAbiertosError):
-    """The source database can't be reached: retrying may help."""
+    """The source database can't be reached: retrying may help; servers are the platform's."""
 
     causa = "fuente_no_encontrada"
     transitoria = True
+    destinatario = "plataforma"
 
 
 class CalidadDeDatos(DatosAbiertosError):
+    """The dependencia's data break the agreed rules (rows and columns named)."""
+
     causa = "calidad_de_datos"
+    destinatario = "dependencia"
 
 
 class DatosPersonalesDetectados(DatosAbiertosError):
+    """Personal data where the dependencia's file should have none."""
+
     causa = "datos_personales_detectados"
+    destinatario = "dependencia"
 
 
 class PortalNoDisponible(DatosAbiertosError):
     causa = "portal_no_disponible"
     transitoria = True
+    destinatario = "plataforma"
 
 
 class ErrorDeConfiguracion(DatosAbiertosError):
     """Missing connection, key or catalog inconsistency detected at run time."""
 
-    causa = "error_interno"
+    causa = "error_de_configuracion"
+    destinatario = "plataforma"
 
 
 CAUSAS: dict[str, str] = {
@@ -120,5 +150,7 @@ CAUSAS: dict[str, str] = {
     "calidad_de_datos": "calidad de datos",
     "datos_personales_detectados": "datos personales detectados",
     "portal_no_disponible": "portal no disponible",
+    "cambio_de_volumen": "cambio grande en el número de filas",
+    "error_de_configuracion": "error de configuración de la plataforma",
     "error_interno": "error interno",
 }

@@ -60,6 +60,13 @@ _UBICACION = {
     ),
 }
 
+_SENSIBLES = {
+    **_INTIMIDAD,
+    "objetivo_legitimo": "Proteger datos sensibles de las personas (origen étnico, salud, discapacidad) contra la discriminación.",
+    "fundamento_constitucional_legal": "Constitución Política, arts. 13 y 15; Ley 1581 de 2012, arts. 5 y 6 (datos sensibles); "
+    "Ley 1712 de 2014, art. 18, lit. a.",
+}
+
 # Defaults for a "clasificada" column by its kind of personal data. Kinds without an entry
 # (``otro``, ``texto_libre``, ``nit``, ``municipio``) say too little: the catalog must say why.
 DEFAULTS_POR_DATO: dict[str, dict[str, str]] = {
@@ -73,6 +80,15 @@ DEFAULTS_POR_DATO: dict[str, dict[str, str]] = {
     "telefono": _UBICACION,
     "direccion": _UBICACION,
     "coordenadas": _UBICACION,
+    "lugar": _UBICACION,
+    "revela_edad": _INTIMIDAD,
+    "nacionalidad": _INTIMIDAD,
+    "estado_civil": _INTIMIDAD,
+    "ocupacion": _INTIMIDAD,
+    "estrato": _INTIMIDAD,
+    "etnia": _SENSIBLES,
+    "discapacidad": _SENSIBLES,
+    "regimen_salud": _SENSIBLES,
 }
 
 

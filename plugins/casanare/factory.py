@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, task
+from airflow.sdk import DAG, Asset, Param, task
 
 from casanare.catalog import Dataset
 from casanare.dag_docs import doc_md
@@ -50,9 +50,10 @@ def source_asset(ds: Dataset) -> Asset:
 
 
 def portal_asset(ds: Dataset) -> Asset:
-    """Stable URI of a dataset's publication on datos.gov.co."""
+    """Stable URI of a dataset's publication on datos.gov.co (its 4x4, or its slug until the portal assigns one)."""
     assert ds.datos_gov_co is not None
-    return Asset(name=f"datos_gov_co__{ds.slug}", uri=f"socrata://www.datos.gov.co/{ds.datos_gov_co.dataset_id}")
+    return Asset(name=f"datos_gov_co__{ds.slug}",
+                 uri=f"socrata://www.datos.gov.co/{ds.datos_gov_co.dataset_id or 'casanare/' + ds.slug}")
 
 
 def website_asset(ds: Dataset) -> Asset:
@@ -84,8 +85,25 @@ def _run_after(context: dict[str, Any]) -> datetime | None:
     return getattr(dag_run, "run_after", None) or context.get("logical_date")
 
 
+def params() -> dict[str, Param]:
+    """Trigger-form parameters (Spanish labels): the operator's acceptance of a volume change."""
+    from casanare.extract.volumen import PARAM_ACEPTAR
+
+    return {
+        PARAM_ACEPTAR: Param(
+            False, type="boolean", title="Aceptar un cambio grande en el número de filas",
+            description="Marque solo si verificó con la dependencia que la caída o el aumento de filas frente a "
+            "la última publicación es real. Queda registrado en el manifiesto con su usuario y la fecha.",
+        ),
+    }
+
+
 def build_dag(ds: Dataset) -> DAG:
-    """One DAG: extraer → anonimizar → validar → publicar (portal ∥ sitio) → cerrar."""
+    """One DAG: extraer → anonimizar → validar → publicar datos.gov.co → publicar sitio → cerrar.
+
+    The website is published only after the portal publication is reconciled, so a failure
+    never leaves the two targets showing different versions of the data.
+    """
     slug = ds.slug
     with DAG(
         dag_id=slug,
@@ -98,13 +116,18 @@ def build_dag(ds: Dataset) -> DAG:
         doc_md=doc_md(ds),
         default_args=default_args(ds),
         owner_links={ds.dependencia: f"mailto:{ds.contactos[0]}"},
+        params=params(),
     ) as dag:
 
         @task(task_id="extraer", doc_md="Lee la fuente, tipa cada columna y archiva el original.")
         def extraer(**context: Any) -> dict[str, Any]:
+            from casanare.extract.volumen import PARAM_ACEPTAR
             from casanare.tasks import run_extract
 
-            return run_extract(slug, context["run_id"], _run_after(context))
+            dag_run = context.get("dag_run")
+            return run_extract(slug, context["run_id"], _run_after(context),
+                               aceptar_volumen=bool((context.get("params") or {}).get(PARAM_ACEPTAR)),
+                               usuario=getattr(dag_run, "triggering_user_name", None))
 
         @task(task_id="anonimizar", doc_md="Aplica las reglas de privacidad; solo pasan columnas públicas.")
         def anonimizar(_: dict[str, Any], **context: Any) -> dict[str, Any]:
@@ -133,7 +156,7 @@ def build_dag(ds: Dataset) -> DAG:
             from casanare.tasks import run_publish_portal
 
             result = run_publish_portal(slug, context["run_id"])
-            context["ti"].xcom_push(key="enlace_datos_gov_co", value=portal_page_url(ds))
+            context["ti"].xcom_push(key="enlace_datos_gov_co", value=portal_page_url(ds, result.get("dataset_id")))
             return result
 
         @task(task_id="publicar_casanare_gov_co", outlets=[website_asset(ds)],
@@ -147,11 +170,11 @@ def build_dag(ds: Dataset) -> DAG:
             return result
 
         @task(task_id="cerrar", doc_md="Escribe el manifiesto final y registra la ejecución exitosa.")
-        def cerrar(_: list[Any], **context: Any) -> dict[str, Any]:
+        def cerrar(_: Any, **context: Any) -> dict[str, Any]:
             from casanare.tasks import run_close
 
             return run_close(slug, context["run_id"])
 
         validated = validar(anonimizar(extraer()))
-        cerrar([publicar_datos_gov_co(validated), publicar_casanare_gov_co(validated)])
+        cerrar(publicar_casanare_gov_co(publicar_datos_gov_co(validated)))
     return dag

@@ -111,7 +111,8 @@ class NotificadorFallo(BaseNotifier):
             # The hook's own send_email_smtp only builds HTML bodies; a clerk's mail client
             # deserves the text alternative too, so the prepared client sends our MIME message.
             hook._smtp_client.send_message(message)
-        log.info("Correo de fallo enviado para %s (causa %s, tarea %s)", self.slug, causa, ti.task_id)
+        log.info("Correo de fallo enviado para %s (causa %s, tarea %s, para %s)", self.slug, causa, ti.task_id,
+                 (detalle or {}).get("destinatario", "plataforma"))
 
 
 

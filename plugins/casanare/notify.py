@@ -26,14 +26,30 @@ QUE_SIGNIFICA = {
     "calidad_de_datos": "Los datos no cumplen las reglas de calidad acordadas para este conjunto.",
     "datos_personales_detectados": "Se encontraron datos personales que no pueden publicarse (Ley 1581 de 2012).",
     "portal_no_disponible": "El portal datos.gov.co o el sitio web no respondieron durante la publicación.",
+    "cambio_de_volumen": "La fuente trae muchas menos (o muchas más) filas que la última publicación; para no "
+    "borrar ni duplicar datos publicados, la publicación se detuvo.",
+    "error_de_configuracion": "La configuración de la plataforma (catálogo, conexiones o credenciales) impide "
+    "ejecutar este conjunto.",
     "error_interno": "Ocurrió un error interno de la plataforma de datos abiertos.",
 }
 # Advice when the failure carries none of its own.
 COMO_CORREGIR = {
-    "portal_no_disponible": "No requiere acción de la dependencia: la plataforma volverá a intentarlo en la "
-    "próxima ejecución. Si persiste, el equipo de datos abiertos revisará el estado del portal.",
-    "error_interno": "No requiere acción de la dependencia: el equipo de datos abiertos ya fue notificado y "
-    "revisará el registro técnico de la ejecución.",
+    "portal_no_disponible": "Revise el estado de datos.gov.co (o del servidor del sitio) y la conexión; la "
+    "próxima ejecución vuelve a intentarlo. La dependencia no fue notificada.",
+    "error_interno": "Revise el registro técnico de la ejecución (enlace abajo), corrija la causa y vuelva a "
+    "ejecutar el DAG; la dependencia no fue notificada.",
+    "error_de_configuracion": "Corrija la configuración indicada (catálogo, conexión o credencial) y vuelva a "
+    "ejecutar el DAG; la dependencia no fue notificada.",
+}
+# What the platform team does about an HTTP status from the portal or the website server.
+QUE_HACER_HTTP = {
+    400: "El portal rechazó la forma de los datos: compare las columnas y tipos del catálogo con el esquema del "
+    "conjunto en datos.gov.co.",
+    401: "Las credenciales de la conexión datos_gov_co no son válidas: renueve el token o la clave.",
+    403: "La cuenta de la conexión datos_gov_co no tiene permiso sobre el conjunto: pida permisos de edición.",
+    404: "El conjunto no existe en datos.gov.co con ese identificador: revise dataset_id en el catálogo.",
+    409: "El portal informa un conflicto (otra publicación en curso o un cambio de esquema): espere y reintente.",
+    429: "El portal limita las peticiones: reintente más tarde o reduzca la concurrencia del pool datos_gov_co.",
 }
 # Causes that concern the source: the e-mail names the source file even if the error did not.
 CAUSAS_DE_FUENTE = frozenset({"fuente_no_encontrada", "archivo_con_errores", "calidad_de_datos",
@@ -62,6 +78,13 @@ class RunInfo:
     data_docs_url: str | None = None
     published: list[str] = field(default_factory=list)
     otras_fallas: list[str] = field(default_factory=list)
+
+
+def recipients(dataset: Dataset, detalle: dict[str, Any] | None, platform: list[str]) -> tuple[list[str], list[str]]:
+    """``(to, cc)``: the dependencia (platform in copy) for its own problems, else the platform only."""
+    if (detalle or {}).get("destinatario") == "dependencia":
+        return [str(c) for c in dataset.contactos], platform
+    return platform, []
 
 
 def classify(error: BaseException | None) -> tuple[str, dict[str, Any] | None]:
@@ -130,6 +153,31 @@ def where(causa: str, ubicacion: dict[str, Any], dataset: Dataset) -> str:
     return ", ".join(parts)
 
 
+def live_where(published: list[str]) -> str:
+    """What each target shows after this run, in one sentence."""
+    targets = list(DESTINOS.values())
+    if not published:
+        return "No. No se publicó nada: " + " y ".join(targets) + " siguen mostrando la versión anterior."
+    if set(published) >= set(targets):
+        return "Sí: " + " y ".join(targets) + " muestran la versión nueva."
+    old = [t for t in targets if t not in published]
+    return (f"Sí, en parte: se publicó en {' y '.join(published)}, que ya muestra la versión nueva; "
+            f"{' y '.join(old)} sigue con la versión anterior. La próxima ejecución exitosa los iguala.")
+
+
+def http_answer(detalles: dict[str, Any]) -> str | None:
+    """``HTTP 403 en /api/…: qué hacer`` from a failure's details, for the platform team."""
+    status = detalles.get("estado_http")
+    if not status:
+        return None
+    ruta = f" en {detalles['ruta']}" if detalles.get("ruta") else ""
+    codigo = f" (código {detalles['codigo']})" if detalles.get("codigo") else ""
+    consejo = QUE_HACER_HTTP.get(int(status)) or (
+        "El servidor falló: reintente más tarde y revise el estado del servicio." if int(status) >= 500
+        else "Respuesta inesperada: revise el registro de la ejecución.")
+    return f"HTTP {status}{ruta}{codigo}. {consejo}"
+
+
 def _quality_lines(detalles: dict[str, Any]) -> list[str]:
     lines = []
     for falla in (detalles.get("fallas_criticas") or [])[:5]:
@@ -151,11 +199,8 @@ def message_fields(dataset: Dataset, causa: str, detalle: dict[str, Any] | None,
     if calidad:
         que_fallo = que_fallo + " Reglas incumplidas: " + "; ".join(calidad) + "."
     etapa = ETAPAS.get(run.task_id, run.task_id)
-    if run.published:
-        publicado = ("Sí, en parte: se publicó en " + " y ".join(run.published)
-                     + ". El resto conserva la versión anterior.")
-    else:
-        publicado = "No. No se publicó nada: datos.gov.co y casanare.gov.co conservan la versión anterior."
+    publicado = live_where(run.published)
+    para_plataforma = detalle.get("destinatario") != "dependencia"
     filas = [
         ("Qué pasó", QUE_SIGNIFICA[causa]),
         ("Etapa", etapa),
@@ -165,6 +210,11 @@ def message_fields(dataset: Dataset, causa: str, detalle: dict[str, Any] | None,
          or "Corrija la fuente y avise al equipo de datos abiertos para volver a ejecutar."),
         ("¿Se publicó algo?", publicado),
     ]
+    respuesta = http_answer(detalle.get("detalles") or {})
+    if respuesta:
+        filas.insert(4, ("Respuesta del servidor", respuesta))
+    if para_plataforma:
+        filas.insert(0, ("Para", "Equipo de la plataforma de datos abiertos (la dependencia no fue notificada)"))
     if run.otras_fallas:
         filas.append(("Otras etapas que fallaron", "; ".join(run.otras_fallas)))
     enlaces = [{"etiqueta": "Registro de la ejecución en Airflow", "url": run.log_url}]
@@ -202,13 +252,15 @@ def render(name: str, **values: Any) -> str:
 def failure_message(
     dataset: Dataset, causa: str, detalle: dict[str, Any] | None, run: RunInfo, *, sender: str, cc: list[str]
 ) -> EmailMessage:
-    """A multipart/alternative e-mail (text + HTML) in plain Spanish to the dependencia's contacts."""
+    """A multipart/alternative e-mail (text + HTML) in plain Spanish to whoever can fix it.
+
+    ``cc`` is the platform team: in copy of the dependencia's problems, the only recipient of
+    the platform's own (catalog, credentials, portal, servers, anything unexpected).
+    """
     values = message_fields(dataset, causa, detalle, run)
     subject = failure_subject(dataset, causa)
-    return compose(
-        subject, sender, [str(c) for c in dataset.contactos], cc, "fallo",
-        asunto=subject, equipo=", ".join(cc) or sender, **values,
-    )
+    to, copy = recipients(dataset, detalle, cc or [sender])
+    return compose(subject, sender, to, copy, "fallo", asunto=subject, equipo=", ".join(cc) or sender, **values)
 
 
 def compose(

@@ -167,7 +167,15 @@ def report_on_load(datasets: list[Dataset]) -> list[str]:
     """What the catalog loader logs: disagreements, computed only when the config file exists."""
     if not config_path().is_file():
         return []
-    lines = desacuerdos(ranking(datasets, load_criterios()))
+    from casanare.catalog import CatalogError
+
+    try:
+        criterios = load_criterios()
+    except CatalogError as exc:
+        # A bad prioritization file must not stop the data pipelines; the instrumentos DAG fails on it.
+        log.error("%s", exc)
+        return [f"criterios de priorización inválidos: {exc.path.name}"]
+    lines = desacuerdos(ranking(datasets, criterios))
     for line in lines:
         log.warning("Priorización: %s", line)
     return lines

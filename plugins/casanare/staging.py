@@ -155,8 +155,12 @@ class RunArea(Storage):
         return manifest
 
 
+#: Where the first publication keeps the 4x4 datos.gov.co assigned (see ``publish.portal.ids``).
+PORTAL_ID_FILE = "estado/datos_gov_co.json"
+
+
 class DatasetArea(Storage):
-    """State of one dataset that survives runs: last success, snapshots, history."""
+    """State of one dataset that survives runs: last success, snapshots, history, portal id."""
 
     def __init__(self, base_url: str, slug: str) -> None:
         super().__init__(_join(base_url, slug))
@@ -176,6 +180,10 @@ class DatasetArea(Storage):
         if not self.exists("estado/historial.jsonl"):
             return []
         return [json.loads(line) for line in self.read_bytes("estado/historial.jsonl").splitlines() if line]
+
+    def portal_id(self) -> str | None:
+        """The 4x4 datos.gov.co assigned when the first publication created the dataset, if any."""
+        return (self.read_json(PORTAL_ID_FILE) or {}).get("dataset_id")
 
     def latest_snapshot(self) -> tuple[str, pd.DataFrame] | None:
         pointer = self.read_json("snapshots/actual.json")

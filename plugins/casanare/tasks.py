@@ -44,12 +44,16 @@ def stage(area: RunArea, etapa: str):
             raise AirflowFailException(str(exc)) from exc
         raise
     except Exception as exc:
-        area.record_stage(etapa, {"estado": "fallido", "error": {"causa": "error_interno", "tipo": type(exc).__name__}})
+        area.record_stage(etapa, {"estado": "fallido", "error": {"causa": "error_interno", "tipo": type(exc).__name__,
+                                                         "destinatario": "plataforma"}})
         raise
 
 
-def run_extract(slug: str, run_id: str, run_after: datetime | None) -> dict[str, Any]:
+def run_extract(
+    slug: str, run_id: str, run_after: datetime | None, *, aceptar_volumen: bool = False, usuario: str | None = None
+) -> dict[str, Any]:
     from casanare.extract import extraer
+    from casanare.extract.volumen import Aceptacion, check_volume
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
@@ -66,6 +70,14 @@ def run_extract(slug: str, run_id: str, run_after: datetime | None) -> dict[str,
         if isinstance(ds.fuente, FuenteSQL) and ds.fuente.incremental and desde is not None:
             _merge_with_previous_run(ds, area, last, report)
         report.update(estado="ok", desde=desde.isoformat() if desde else None, hasta=hasta.isoformat())
+        incremento = report.get("filas_incremento") if "filas_incremento" in report else None
+        volumen = check_volume(ds, report["filas"], last, incremento=incremento,
+                               aceptacion=Aceptacion(aceptar_volumen, usuario), archivo=_source_name(ds))
+        report["volumen"] = volumen
+        if volumen["estado"] == "aceptado":
+            area.write_manifest(aceptacion_volumen={k: volumen[k] for k in (
+                "aceptado_por", "aceptado_en", "filas", "filas_anteriores", "variacion_pct")})
+        report["dominio"] = _check_domain(ds, area, report)
         area.record_stage("extraer", report)
     log.info("Extraídas %s filas de %s", report["filas"], slug)
     for advertencia in report.get("advertencias", []):  # header names only, never data values
@@ -73,6 +85,53 @@ def run_extract(slug: str, run_id: str, run_after: datetime | None) -> dict[str,
     if report["sin_cambios"]:
         log.info("%s: la fuente no cambió desde la última ejecución exitosa (mismo sha256)", slug)
     return {"filas": report["filas"], "sha256": report["sha256"], "sin_cambios": report["sin_cambios"]}
+
+
+def _source_name(ds: Dataset) -> str | None:
+    from casanare.catalog import FuenteArchivo
+
+    return ds.fuente.ruta if isinstance(ds.fuente, FuenteArchivo) else None
+
+
+def _check_domain(ds: Dataset, area: RunArea, report: dict[str, Any]) -> dict[str, Any]:
+    """Domain rules on the EXTRACTED data, before any privacy transform can blank a bad value."""
+    from pathlib import PurePath
+
+    from casanare.errors import CalidadDeDatos
+    from casanare.quality.dominio import check_domain
+
+    frame = area.read_parquet("extraido.parquet")
+    rows = area.read_parquet("filas_origen.parquet")["fila"] if area.exists("filas_origen.parquet") else None
+    archivo = _source_name(ds)
+    try:
+        return check_domain(frame, ds, filas=rows, encabezados=report.get("encabezados"),
+                            archivo=PurePath(archivo).name if archivo else None, hoja=report.get("hoja"))
+    except CalidadDeDatos as exc:
+        _personal_data_instead(ds, frame, rows, exc)
+        raise
+
+
+def _personal_data_instead(ds: Dataset, frame: Any, rows: Any, exc: Any) -> None:
+    """An invalid cell that holds a phone, e-mail or document is a personal-data problem: say so."""
+    from casanare.errors import DatosPersonalesDetectados, Ubicacion
+    from casanare.privacy.detectors import identifier_spans
+
+    column = exc.ubicacion.columna
+    if column not in frame.columns:
+        return
+    numbers = list(rows) if rows is not None and len(rows) == len(frame) else list(range(1, len(frame) + 1))
+    position = {n: i for i, n in enumerate(numbers)}
+    flagged = [n for n in exc.ubicacion.filas
+               if n in position and any(s.strong for s in identifier_spans(str(frame[column].iloc[position[n]])))]
+    if flagged:
+        raise DatosPersonalesDetectados(
+            f"La columna {column} tiene datos personales (teléfonos, correos o documentos) donde se esperaba "
+            f"otro dato, en {len(flagged)} fila(s): {', '.join(map(str, flagged))}. No se publicó nada.",
+            ubicacion=Ubicacion(archivo=exc.ubicacion.archivo, hoja=exc.ubicacion.hoja, filas=flagged, columna=column),
+            como_corregir="Borre esos datos personales de la columna y escriba en cada celda el dato que corresponde; "
+            "luego vuelva a cargar el archivo.",
+            detalles={"encabezado": (exc.detalles or {}).get("encabezado")},
+        ) from exc
 
 
 def _merge_with_previous_run(ds: Dataset, area: RunArea, last: dict[str, Any], report: dict[str, Any]) -> None:
@@ -109,8 +168,16 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
         frame = area.read_parquet("extraido.parquet")
         reference = (run_after or datetime.now(UTC)).date()
         published, report = anonimizar(frame, ds, key=key, reference=reference)
+        from casanare.quality.dominio import blank_counts
+
+        # A suppressed cell is counted apart from one missing at the source (invalid ones never get here).
+        report["vacios_por_columna"] = blank_counts(frame, published, ds)
         del frame
         area.write_parquet("anonimizado.parquet", published)
+        from casanare.extract.incremental import content_hash
+
+        # What would be published, fingerprinted: equal to the last publication means no change.
+        report["hash_publicable"] = content_hash(published, ordered=False)
         area.record_stage("anonimizar", {"estado": "ok", **report})
     kanon = report.get("k_anonimato") or {}
     # Counts only: the privacy report never carries a value, and neither does this log line.
@@ -123,7 +190,6 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
 
 def run_validate(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.quality.stage import resumen_manifiesto, validar
-    from casanare.quality.validation import check_critical
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
@@ -150,37 +216,68 @@ def run_validate(slug: str, run_id: str) -> dict[str, Any]:
             log.warning("Calidad de %s: %s", slug, resumen["aviso"])
             for item in resumen["advertencias"]:
                 log.warning("Advertencia de calidad (%s): %s", item["regla"] or item["tipo"], item["descripcion"])
-        check_critical(report)
+        _check_critical_with_rows(ds, area, report)
     return {"exito": report["exito"], "advertencias": len(report["advertencias"]), "data_docs": report["data_docs"]}
 
 
-def _skip_unchanged(ds: Dataset, area: RunArea) -> bool:
+def _check_critical_with_rows(ds: Dataset, area: RunArea, report: dict[str, Any]) -> None:
+    """Fail on a critical rule, naming the source rows (up to 20), the sheet's header and the valid values."""
+    from pathlib import PurePath
+
+    from casanare.errors import CalidadDeDatos
+    from casanare.quality.baseline import merged_suite
+    from casanare.quality.dominio import locate_quality_failure
+    from casanare.quality.validation import check_critical
+
+    try:
+        check_critical(report)
+    except CalidadDeDatos as exc:
+        extracted = area.stage("extraer") or {}
+        rows = area.read_parquet("filas_origen.parquet")["fila"] if area.exists("filas_origen.parquet") else None
+        archivo = _source_name(ds)
+        try:
+            locate_quality_failure(exc, area.read_parquet("anonimizado.parquet"), ds, merged_suite(ds), filas=rows,
+                                   encabezados=extracted.get("encabezados"),
+                                   archivo=PurePath(archivo).name if archivo else None, hoja=extracted.get("hoja"))
+        except Exception:  # the failure is reported either way; rows are a bonus
+            log.warning("No se pudieron ubicar las filas de la regla de calidad", exc_info=True)
+        raise
+
+
+def _skip_unchanged(ds: Dataset, area: RunArea, state: DatasetArea | None = None) -> str | None:
+    """Why this run publishes nothing, or None.
+
+    The anonymized data equal to what the last successful run published on BOTH targets means
+    no new website version, no feed entry and no re-send to the portal.
+    """
     extracted = area.stage("extraer") or {}
-    return bool(ds.omitir_si_sin_cambios and extracted.get("sin_cambios"))
+    if ds.omitir_si_sin_cambios and extracted.get("sin_cambios"):
+        return "sin cambios en la fuente"
+    last = state.last_success() if state is not None else None
+    current = (area.stage("anonimizar") or {}).get("hash_publicable")
+    if last and current and last.get("hash_publicado") == current:
+        return "sin cambios"
+    return None
 
 
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.connections import portal_config
-    from casanare.publish.portal_metadata import sync_metadata
-    from casanare.publish.socrata import publish
-    from casanare.publish.socrata_hook import SocrataClient
+    from casanare.publish.portal import publish_dataset
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
-    if _skip_unchanged(ds, area):
-        area.record_stage("publicar_datos_gov_co", {"estado": "omitido", "motivo": "sin cambios"})
+    if motivo := _skip_unchanged(ds, area, state):
+        area.record_stage("publicar_datos_gov_co", {"estado": "omitido", "motivo": motivo})
         return {"estado": "omitido"}
     with stage(area, "publicar_datos_gov_co"):
         frame = area.read_parquet("anonimizado.parquet")
-        cfg = portal_config()
-        # Metadata first (hand edits reported before being overwritten), then the rows; the
-        # publish saves the versioned snapshot itself, only after a reconciled read-back.
-        with SocrataClient(cfg) as client:
-            metadatos = sync_metadata(client, ds, state)
-        report = publish(frame, ds, cfg, state=state, version=area.url.rsplit("/", 1)[-1])
-        area.record_stage("publicar_datos_gov_co",
-                          {"estado": "ok", "filas": report["filas_en_portal"], **report, "metadatos": metadatos})
-    return {"filas_en_portal": report["filas_en_portal"], "filas_enviadas": report["filas_enviadas"]}
+        # Creates the dataset on its first publication, aligns schema and metadata, sends the
+        # rows atomically and saves the snapshot only after a reconciled read-back.
+        report = publish_dataset(frame, ds, portal_config(), state, area.url.rsplit("/", 1)[-1])
+        log.info("datos.gov.co: %s publicado en el conjunto %s", slug, report["dataset_id"])
+        area.record_stage("publicar_datos_gov_co", {"estado": "ok", "filas": report["filas_en_portal"], **report})
+    return {"filas_en_portal": report["filas_en_portal"], "filas_enviadas": report["filas_enviadas"],
+            "dataset_id": report["dataset_id"]}
 
 
 def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
@@ -189,8 +286,8 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
-    if _skip_unchanged(ds, area):
-        area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": "sin cambios"})
+    if motivo := _skip_unchanged(ds, area, state):
+        area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": motivo})
         return {"estado": "omitido"}
     with stage(area, "publicar_casanare_gov_co"):
         from casanare.publish.site.scorecard import latest_scorecard
@@ -213,21 +310,28 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
 def run_close(slug: str, run_id: str) -> dict[str, Any]:
     """Write the final manifest and remember this run as the last success."""
     area, state = areas(slug, run_id)
+    last = state.last_success() or {}
     extracted = area.stage("extraer") or {}
     portal = area.stage("publicar_datos_gov_co") or {}
     site = area.stage("publicar_casanare_gov_co") or {}
+    unchanged = portal.get("estado") == "omitido" and site.get("estado") == "omitido"
+    published_hash = (area.stage("anonimizar") or {}).get("hash_publicable")
     summary = {
         "ejecucion": run_id,
         "fecha": datetime.now(UTC).isoformat(timespec="seconds"),
         "sha256": extracted.get("sha256"),
         "hasta": extracted.get("hasta"),
         "filas_extraidas": extracted.get("filas"),
-        "filas_publicadas": portal.get("filas_en_portal"),
-        "version_sitio": site.get("version"),
+        "filas_incremento": extracted.get("filas_incremento"),
+        # Both targets now show the same content: an unchanged run keeps the last publication's facts.
+        "filas_publicadas": portal.get("filas_en_portal", last.get("filas_publicadas") if unchanged else None),
+        "version_sitio": site.get("version", last.get("version_sitio") if unchanged else None),
+        "hash_publicado": last.get("hash_publicado") if unchanged and not published_hash else published_hash,
+        "sin_cambios": unchanged,
         "manifiesto": area.path("manifest.json"),
     }
     area.record_stage("cerrar", {"estado": "ok"})
-    area.write_manifest(resultado="exito")
+    area.write_manifest(resultado="sin cambios" if unchanged else "exito")
     state.record_success(summary)
     scorecard = (area.stage("validar") or {}).get("puntaje_mintic")
     if scorecard:

@@ -161,6 +161,28 @@ class Dsmapi:
             self.store.put_object(conn, "revision", rev_id, rev)
         return self.revision_doc(rev)
 
+    def new_dataset(self, body: dict[str, Any], user: str) -> dict[str, Any]:
+        """``POST /revision`` (socrata-py ``Socrata.new``): create an unpublished view and its first revision.
+
+        The view gets the revision's name, description and tags at once (so an owner can find
+        the draft again, e.g. by tag, before anything is applied); the rest of the metadata, the
+        columns and the rows arrive when the revision is applied.
+        """
+        metadata = body.get("metadata") or {}
+        if not isinstance(metadata, dict) or not str(metadata.get("name") or "").strip():
+            raise PortalError(400, "invalid_request", "A new dataset needs metadata.name")
+        view = self.store.create_dataset(
+            {
+                "name": metadata["name"],
+                "description": metadata.get("description") or "",
+                "tags": list(metadata.get("tags") or []),
+                "category": metadata.get("category"),
+                "owner": {"id": user, "displayName": user, "screenName": user},
+                "publicationStage": "unpublished",
+            }
+        )
+        return self.create_revision(view["id"], body, user)
+
     def list_revisions(self, fourfour: str) -> list[dict[str, Any]]:
         self.store.dataset(fourfour)
         return [
@@ -671,7 +693,10 @@ class Dsmapi:
                 if values is not None  # rows with errors are not imported, as on the portal
             )
             action = rev["action"]["type"]
-            if action == "replace":
+            view["publicationStage"] = "published"
+            if action == "replace" or not dataset.view["columns"]:
+                # A replace, or the first data of a new dataset: the output schema becomes the
+                # dataset's schema (columns, types, row identifier) in the same transaction.
                 view = _view_with_columns(view, columns)
                 self.store.swap_rows(conn, dataset, view, rows)
             else:

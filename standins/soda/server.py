@@ -217,6 +217,7 @@ _ROUTES: list[Route] = [
         ("POST", r"^/api/views/" + _FF + r"/publication(?:\.json)?$", "view_publish"),
         ("GET", r"^/api/views/" + _FF + r"/rows\.(?P<fmt>json|csv)$", "view_rows"),
         ("GET", r"^/api/catalog/v1$", "catalog"),
+        ("POST", r"^" + PREFIX + r"/revision$", "rev_new"),
         ("POST", r"^" + PREFIX + r"/revision/" + _FF + r"$", "rev_create"),
         ("GET", r"^" + PREFIX + r"/revision/" + _FF + r"$", "rev_list"),
         ("GET", r"^" + PREFIX + r"/revision/" + _FF + r"/(?P<seq>\d+)$", "rev_show"),
@@ -556,11 +557,16 @@ class Handler(BaseHTTPRequestHandler):
         return self.h_resource_read(ff, fmt)
 
     def h_catalog(self) -> tuple[int, Any]:
-        return 200, _catalog(self.server.store, self.query, self.headers.get("Host", "localhost"))
+        # Like the Discovery API: unpublished drafts are only visible to an authenticated owner.
+        return 200, _catalog(self.server.store, self.query, self.headers.get("Host", "localhost"),
+                             drafts=self._basic_user() is not None)
 
     # -- DSMAPI --------------------------------------------------------------------
     def _user(self) -> str:
         return self._basic_user() or "anonymous"
+
+    def h_rev_new(self) -> tuple[int, Any]:
+        return 201, self.server.dsmapi.new_dataset(self._json_body(), self._user())
 
     def h_rev_create(self, ff: str) -> tuple[int, Any]:
         return 201, self.server.dsmapi.create_revision(ff, self._json_body(), self._user())
@@ -753,7 +759,7 @@ def _csv_rows(body: bytes) -> list[dict[str, Any]]:
         raise PortalError(400, "invalid_request", "Request body is not valid CSV") from exc
 
 
-def _catalog(store: Store, query: dict[str, list[str]], host: str) -> dict[str, Any]:
+def _catalog(store: Store, query: dict[str, list[str]], host: str, drafts: bool = False) -> dict[str, Any]:
     """Minimal Discovery API answer (``/api/catalog/v1``)."""
     ids = query.get("ids") or store.dataset_ids()
     results = []
@@ -763,6 +769,8 @@ def _catalog(store: Store, query: dict[str, list[str]], host: str) -> dict[str, 
         except PortalError:
             continue
         if not _catalog_match(view, query):
+            continue
+        if view.get("publicationStage") != "published" and not drafts:
             continue
         results.append(_catalog_entry(view, host))
     offset = int((query.get("offset") or ["0"])[-1])

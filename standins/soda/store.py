@@ -356,6 +356,8 @@ class Store:
             "owner": entry.get("owner") or DEFAULT_OWNER,
             "metadata": metadata,
             "columns": columns,
+            # Datasets created through DSMAPI stay unpublished drafts until a revision is applied.
+            "publicationStage": entry.get("publicationStage") or "published",
         }
         return view
 
@@ -872,7 +874,7 @@ def render_view(dataset: Dataset, view_count: int, download_count: int) -> dict[
         "publicationAppendEnabled": False,
         "publicationDate": dataset.publication_date,
         "publicationGroup": dataset.created_at,
-        "publicationStage": "published",
+        "publicationStage": view.get("publicationStage", "published"),
         "rowsUpdatedAt": dataset.rows_updated_at,
         "rowsUpdatedBy": view["owner"].get("id"),
         "tableId": dataset.created_at,

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from casanare.publish.portal import portal_dataset_id
 from tests.conftest import ROOT, task_states
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +69,7 @@ def test_publish_links_point_at_the_published_pages(local_env, successful_run):
 
     ds = load_catalog().get(SLUG)
     portal = _links(successful_run, "publicar_datos_gov_co")
-    assert portal["Ver en datos.gov.co"] == f"{os.environ['CASANARE_PORTAL_PUBLIC_URL']}/d/{ds.datos_gov_co.dataset_id}"
+    assert portal["Ver en datos.gov.co"] == f"{os.environ['CASANARE_PORTAL_PUBLIC_URL']}/d/{portal_dataset_id(ds)}"
     assert portal["Ver en casanare.gov.co"] is None  # offered on the website task only
 
     site = _links(successful_run, "publicar_casanare_gov_co")
@@ -127,7 +128,7 @@ def test_rest_api_serves_the_links(successful_run):
         links = response.json()["extra_links"]
         from casanare.catalog import load_catalog
 
-        dataset_id = load_catalog().get(SLUG).datos_gov_co.dataset_id
+        dataset_id = portal_dataset_id(load_catalog().get(SLUG))
         assert links["Ver en datos.gov.co"] == f"{os.environ['CASANARE_PORTAL_PUBLIC_URL']}/d/{dataset_id}"
         assert links["Ver en casanare.gov.co"] is None
         assert links["Data Docs"].endswith(".html")

@@ -105,7 +105,8 @@ def the_only_mail(env) -> dict:
     return {"msg": msg, "text": text, "html": html}
 
 
-def check_common(mail: dict, causa: str, task_id: str, personal: set[str]) -> None:
+def check_common(mail: dict, causa: str, task_id: str, personal: set[str], *, dependencia: bool = True) -> None:
+    """Subject, recipients (the dependencia with the team in copy, or the team alone), links, no data."""
     import html as htmllib
 
     from casanare.catalog import load_catalog
@@ -114,8 +115,13 @@ def check_common(mail: dict, causa: str, task_id: str, personal: set[str]) -> No
     nombre = load_catalog().get(SLUG).nombre
     assert msg["Subject"] == f"[Datos Abiertos Casanare] {nombre}: {causa}"
     to, cc = expected_recipients()
+    if not dependencia:  # platform problems never reach the dependencia
+        to, cc = cc, []
+        assert msg["Cc"] is None
+        assert "la dependencia no fue notificada" in text.lower()
+    else:
+        assert [a.addr_spec for a in msg["Cc"].addresses] == cc
     assert [a.addr_spec for a in msg["To"].addresses] == to
-    assert [a.addr_spec for a in msg["Cc"].addresses] == cc
     # The SMTP envelope proves the copy to the platform team was really delivered.
     assert sorted(msg["X-Envelope-To"].split(", ")) == sorted(to + cc)
     assert msg.get_content_type() == "multipart/alternative"
@@ -161,14 +167,14 @@ def test_calidad_de_datos(mail_env, sources):
     personal = personal_values(sources)
     edit_cell(sources, f"{COL_BIOLOGICO}{ROW}", "Vacuna experimental")
     states = run_dag(SLUG)
-    assert states["validar"] == "failed"
+    # Allowed values are domain rules checked on the source values, before any privacy transform.
+    assert states["extraer"] == "failed" and states["anonimizar"] == "upstream_failed"
     mail = the_only_mail(mail_env)
-    check_common(mail, "calidad de datos", "validar", personal)
+    check_common(mail, "calidad de datos", "extraer", personal)
     text = mail["text"]
-    assert "archivo salud/vacunacion_pai.xlsx" in text
-    assert "columna biologico" in text
-    assert "(1 fila(s))" in text
-    assert "Data Docs" in text
+    assert f'archivo vacunacion_pai.xlsx, hoja "{SHEET}", fila {ROW}, columna biologico' in text
+    assert "Hay 1 valor(es) no válidos en la columna biologico" in text
+    assert '"BCG"' in text or "uno de estos valores" in text  # allowed values of a non-personal column
     assert "No se publicó nada" in text
     assert "Vacuna experimental" not in text
 
@@ -179,9 +185,9 @@ def test_datos_personales_detectados(mail_env, sources):
     phone = edit_cell(sources, f"{COL_BIOLOGICO}{ROW}", copy_from=f"{COL_TELEFONO}{ROW}")
     assert phone and phone in personal
     states = run_dag(SLUG)
-    assert states["anonimizar"] == "failed"
+    assert states["extraer"] == "failed"  # found by the domain rules, diagnosed as personal data
     mail = the_only_mail(mail_env)
-    check_common(mail, "datos personales detectados", "anonimizar", personal)
+    check_common(mail, "datos personales detectados", "extraer", personal)
     text = mail["text"]
     assert "vacunacion_pai.xlsx" in text
     assert "columna biologico" in text
@@ -199,7 +205,7 @@ def break_portal() -> None:
     """Point ``datos_gov_co`` at a closed port; one HTTP attempt per task try keeps the run short.
 
     ``max_attempts``/``backoff_base`` are ordinary extras of the connection (see
-    ``socrata_hook.config_from_connection``); Airflow's own 3 tries still happen.
+    ``publish.portal.hook.config_from_connection``); Airflow's own 3 tries still happen.
     """
     conn = json.loads(os.environ["AIRFLOW_CONN_DATOS_GOV_CO"])
     conn["port"] = closed_port()
@@ -207,22 +213,31 @@ def break_portal() -> None:
     os.environ["AIRFLOW_CONN_DATOS_GOV_CO"] = json.dumps(conn)
 
 
+def change_data(sources: Path) -> None:
+    """A real, valid change (the last data row removed), so the run has something to publish."""
+    import openpyxl
+
+    path = sources / SOURCE
+    book = openpyxl.load_workbook(path)
+    book[SHEET].delete_rows(book[SHEET].max_row)
+    book.save(path)
+
+
 def test_portal_no_disponible(mail_env, sources):
     personal = personal_values(sources)
+    change_data(sources)
     break_portal()
     os.environ["CASANARE_RETRY_DELAY_S"] = "0"
     states = run_dag(SLUG)
     assert states["publicar_datos_gov_co"] == "failed"
+    # The website waits for the reconciled portal publication: the two targets never disagree.
+    assert states["publicar_casanare_gov_co"] == "upstream_failed"
     assert states["cerrar"] == "upstream_failed"
     mail = the_only_mail(mail_env)  # one mail although the task ran 3 times
-    check_common(mail, "portal no disponible", "publicar_datos_gov_co", personal)
+    check_common(mail, "portal no disponible", "publicar_datos_gov_co", personal, dependencia=False)
     text = mail["text"]
-    assert "No requiere acción de la dependencia" in text
     assert "try_number=3" in text  # the mail came after the last of the 3 tries, not per retry
-    # dag.test runs the website publication first: the mail says so, and that the portal kept
-    # its previous version (derived from the manifest stages, not assumed).
-    assert "Sí, en parte: se publicó en casanare.gov.co. El resto conserva la versión anterior." in text
-    assert "se publicó en datos.gov.co" not in text
+    assert "No se publicó nada: datos.gov.co y casanare.gov.co siguen mostrando la versión anterior." in text
 
 
 def test_error_interno(mail_env, sources):
@@ -232,21 +247,22 @@ def test_error_interno(mail_env, sources):
     states = run_dag(SLUG)
     assert states["anonimizar"] == "failed"
     mail = the_only_mail(mail_env)
-    check_common(mail, "error interno", "anonimizar", personal)
+    check_common(mail, "error de configuración de la plataforma", "anonimizar", personal, dependencia=False)
     assert "No se publicó nada" in mail["text"]
 
 
-def test_both_publications_fail_one_mail(mail_env, sources):
-    """The two publish tasks fail in the same run: the run marker lets only one of them write."""
-    break_portal()
+def test_website_failure_after_the_portal_says_what_is_live_where(mail_env, sources):
+    """The portal publication succeeds and the website write fails: one mail, to the platform,
+    saying exactly which target shows the new version."""
+    change_data(sources)
     blocked = sources / "no_es_carpeta"
     blocked.write_text("un archivo donde debería haber una carpeta")
     os.environ["AIRFLOW_CONN_CASANARE_GOV_CO"] = json.dumps({"conn_type": "fs", "extra": {"path": str(blocked / "sitio")}})
     os.environ["CASANARE_RETRY_DELAY_S"] = "0"
     states = run_dag(SLUG)
-    assert states["publicar_datos_gov_co"] == "failed"
+    assert states["publicar_datos_gov_co"] == "success"
     assert states["publicar_casanare_gov_co"] == "failed"
     mail = the_only_mail(mail_env)
-    assert mail["msg"]["Subject"].split(": ")[-1] in {"portal no disponible", "error interno"}
-    assert "No se publicó nada" in mail["text"]
-
+    assert [a.addr_spec for a in mail["msg"]["To"].addresses] == TEAM.split(",")
+    assert ("Sí, en parte: se publicó en datos.gov.co, que ya muestra la versión nueva; casanare.gov.co sigue con "
+            "la versión anterior. La próxima ejecución exitosa los iguala.") in mail["text"]

@@ -9,6 +9,7 @@ import requests
 import sqlalchemy as sa
 
 from casanare.catalog import load_catalog
+from casanare.publish.portal import portal_dataset_id
 from tests.conftest import run_dag
 
 pytestmark = pytest.mark.e2e
@@ -23,8 +24,8 @@ def portal_rows(env, dataset_id):
 
 def test_second_run_sends_the_delta_and_keeps_untouched_rows(local_env):
     ds = load_catalog().get(SLUG)
-    dataset_id = ds.datos_gov_co.dataset_id
     assert set(run_dag(SLUG).values()) == {"success"}
+    dataset_id = portal_dataset_id(ds)  # assigned when the first publication created the dataset
     before = portal_rows(local_env, dataset_id)
     assert before
 

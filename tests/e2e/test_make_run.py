@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,11 +27,15 @@ def test_embedded_run_publishes_every_prioritized_dataset(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     lines = result.stdout.splitlines()
+    created = set()
     for ds in load_catalog().priorizados:
         row = next(line for line in lines if line.startswith(ds.slug + " "))
         assert "éxito" in row, row
         published = int(row.split()[3])
         assert published > 0, row
+        created.add(row.split()[4])  # the 4x4 the empty local portal assigned on creation
+    assert len(created) == len(load_catalog().priorizados)
+    assert all(re.fullmatch(r"[a-z0-9]{4}-[a-z0-9]{4}", ff) for ff in created), created
     assert "Dónde mirar" in result.stdout
     assert_instruments(tmp_path / "data", result.stdout)
     assert_monitoring(tmp_path / "data")

@@ -47,6 +47,7 @@ def monitoreo(local_env, postgres_url, tmp_path_factory):
     import time_machine
 
     from casanare.catalog import load_catalog
+    from casanare.publish.portal import portal_dataset_id
     from standins.web_server import start_web
 
     root = tmp_path_factory.mktemp("monitoreo")
@@ -76,7 +77,7 @@ def monitoreo(local_env, postgres_url, tmp_path_factory):
                     local_env.smtp.clear()
                     if index == 1:
                         vac = catalog.get(RERUN)
-                        visit(local_env.portal.url, web.url, vac.datos_gov_co.dataset_id, vac.casanare_gov_co.ruta, 3)
+                        visit(local_env.portal.url, web.url, portal_dataset_id(vac), vac.casanare_gov_co.ruta, 3)
                         assert set(run_dag(RERUN).values()) == {"success"}  # same source: no new data
                     result["estados"][index] = {
                         "monitoreo": run_dag("monitoreo_datos_abiertos"), "avisos": run_dag("avisos")}

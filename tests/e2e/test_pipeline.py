@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from casanare.catalog import load_catalog
+from casanare.publish.portal import portal_dataset_id
 from casanare.staging import DatasetArea, RunArea
 from tests.conftest import run_dag
 
@@ -37,7 +38,7 @@ def test_every_task_instance_succeeded(vacunacion_run):
 def test_rows_are_on_the_portal(vacunacion_run):
     env, _ = vacunacion_run
     ds = load_catalog().get(SLUG)
-    rows = portal_rows(env, ds.datos_gov_co.dataset_id)
+    rows = portal_rows(env, portal_dataset_id(ds))
     run = RunArea(env.staging_url, SLUG, DatasetArea(env.staging_url, SLUG).last_success()["ejecucion"])
     published = run.read_parquet("anonimizado.parquet")
     assert len(rows) == len(published) > 0
@@ -51,7 +52,7 @@ def test_no_personal_value_reached_the_portal(vacunacion_run):
 
     env, _ = vacunacion_run
     ds = load_catalog().get(SLUG)
-    dump = json.dumps(portal_rows(env, ds.datos_gov_co.dataset_id), ensure_ascii=False).upper()
+    dump = json.dumps(portal_rows(env, portal_dataset_id(ds)), ensure_ascii=False).upper()
     originals = identificadores_originales(env.fuentes)
     assert originals, "el generador debe devolver los identificadores originales"
     leaked = [value for value in originals if len(value) >= 5 and value.upper() in dump]
@@ -87,7 +88,7 @@ def test_all_prioritized_dags_publish(local_env):
     for ds in load_catalog().priorizados:
         states = run_dag(ds.slug)
         assert set(states.values()) == {"success"}, (ds.slug, states)
-        assert portal_rows(local_env, ds.datos_gov_co.dataset_id), ds.slug
+        assert portal_rows(local_env, portal_dataset_id(ds)), ds.slug
 
 
 def test_api_snippets_on_the_page_return_rows_from_the_portal(vacunacion_run):
@@ -107,7 +108,7 @@ def test_api_snippets_on_the_page_return_rows_from_the_portal(vacunacion_run):
     assert 'class="grafico grafico-mapa"' in page
     curl = html.unescape(re.search(r'<code id="fragmento-curl">(.*?)</code>', page, re.S).group(1))
     argv = shlex.split(curl)
-    assert argv[0] == "curl" and argv[1].startswith(f"{env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.json?")
+    assert argv[0] == "curl" and argv[1].startswith(f"{env.portal.url}/resource/{portal_dataset_id(ds)}.json?")
     done = subprocess.run([*argv, "--silent", "--show-error", "--fail"], capture_output=True, timeout=60, check=True)
     rows = json.loads(done.stdout)
     column, value = re.search(r"\?(\w+)=([^&]+)&\$limit=100$", argv[1]).groups()

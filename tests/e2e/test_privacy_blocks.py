@@ -23,6 +23,7 @@ import requests
 import yaml
 
 from casanare.catalog import CatalogError, load_catalog
+from casanare.publish.portal import portal_dataset_id
 from casanare.staging import DatasetArea, RunArea
 from tests.conftest import restored_environ, run_dag
 
@@ -72,7 +73,9 @@ def edit_catalog(catalog: Path, change) -> None:
 
 def portal_dump(local_env) -> tuple[int, str]:
     ds = load_catalog(ROOT / "include" / "catalog").get(SLUG)
-    response = requests.get(f"{local_env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.json",
+    if portal_dataset_id(ds) is None:  # not created on the portal yet: nothing published
+        return 0, "[]"
+    response = requests.get(f"{local_env.portal.url}/resource/{portal_dataset_id(ds)}.json",
                             params={"$limit": 1_000_000}, timeout=60)
     response.raise_for_status()
     rows = response.json()

@@ -37,6 +37,7 @@ import pytest
 import requests
 
 from casanare.catalog import FuenteSQL, load_catalog
+from casanare.staging import DatasetArea
 
 pytestmark = pytest.mark.e2e
 
@@ -140,7 +141,7 @@ def _public_texts(env, catalog, outputs) -> dict[str, list[str]]:
     texts: dict[str, list[str]] = {k: [] for k in ("portal", "sitio", "svg", "data_docs", "correos", "logs",
                                                      "xcom", "staging")}
     for ds in catalog.priorizados:
-        dataset_id = ds.datos_gov_co.dataset_id
+        dataset_id = DatasetArea(env.staging_url, ds.slug).portal_id()  # assigned by this env's portal
         rows = requests.get(f"{env.portal.url}/resource/{dataset_id}.json", params={"$limit": 10_000_000},
                             timeout=120)
         rows.raise_for_status()
@@ -194,7 +195,7 @@ def test_every_sample_dag_published(red_team_env):
     env, catalog, _ = red_team_env
     empty = {}
     for ds in catalog.priorizados:
-        rows = requests.get(f"{env.portal.url}/resource/{ds.datos_gov_co.dataset_id}.json",
+        rows = requests.get(f"{env.portal.url}/resource/{DatasetArea(env.staging_url, ds.slug).portal_id()}.json",
                             params={"$limit": 10_000_000}, timeout=120).json()
         if not rows:
             empty[ds.slug] = _failed_stages(env, ds.slug)

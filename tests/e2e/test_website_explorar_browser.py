@@ -66,13 +66,19 @@ def realistic_frame(ds, rows: int = ROWS, seed: int = 18) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[tuple[str, list, Path]]:
+    from casanare.staging import PORTAL_ID_FILE, DatasetArea
     from standins.web_server import start_web
+    from tests.conftest import restored_environ
 
     root = tmp_path_factory.mktemp("sitio_explorar")
+    staging = tmp_path_factory.mktemp("staging_explorar").as_uri()
     folder = LocalFolder(root)
     datasets = load_catalog().priorizados
-    for i, ds in enumerate(datasets):
-        publish_site(realistic_frame(ds, seed=i), ds, folder, version="20261122T153000", published_at=WHEN)
+    # The 4x4 each dataset got when the portal created it, as the first publication leaves it.
+    with restored_environ(CASANARE_STAGING_URL=staging):
+        for i, ds in enumerate(datasets):
+            DatasetArea(staging, ds.slug).write_json(PORTAL_ID_FILE, {"dataset_id": f"ex{i:02d}-pl0r"})
+            publish_site(realistic_frame(ds, seed=i), ds, folder, version="20261122T153000", published_at=WHEN)
     web = start_web(root)
     try:
         yield web.url, datasets, root
@@ -130,7 +136,8 @@ def test_every_dataset_page_shows_preview_charts_and_map_without_javascript(site
                 assert mapa.is_visible() and mapa.locator("circle").count() == 19
             # How to use it: endpoint and a ready curl command (plain text, copyable without JS).
             curl = pg.locator("#fragmento-curl").inner_text()
-            assert curl.startswith("curl 'http") and f"/resource/{ds.datos_gov_co.dataset_id}.json?" in curl
+            four = f"ex{datasets.index(ds):02d}-pl0r"
+            assert curl.startswith("curl 'http") and f"/resource/{four}.json?" in curl
             assert ds.nombre in pg.locator("#cita").inner_text()
             assert pg.locator("button.copiar").count() == 0
             size = len((root / "conjuntos" / ruta / "index.html").read_bytes())

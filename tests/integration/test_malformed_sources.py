@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from casanare.catalog import FuenteArchivo, load_catalog
+from casanare.publish.portal import portal_dataset_id
 from casanare.staging import RunArea
 from tests.conftest import run_dag
 
@@ -23,7 +24,9 @@ SLUG = "pqrsd_atencion_ciudadano"  # CSV source with personal data
 DOWNSTREAM = ("anonimizar", "validar", "publicar_datos_gov_co", "publicar_casanare_gov_co", "cerrar")
 
 
-def portal_count(env, dataset_id: str) -> int:
+def portal_count(env, dataset_id: str | None) -> int:
+    if dataset_id is None:  # not created on the portal yet
+        return 0
     response = requests.get(f"{env.portal.url}/resource/{dataset_id}.json",
                             params={"$select": "count(*) AS n"}, timeout=30)
     if response.status_code == 404:
@@ -61,7 +64,7 @@ def test_malformed_source_stops_the_dag(local_env, tmp_path, monkeypatch):
     with source.open("w", encoding=encoding, newline="") as fh:
         csv.writer(fh, delimiter=delimiter).writerows(rows)
 
-    dataset_id = ds.datos_gov_co.dataset_id
+    dataset_id = portal_dataset_id(ds)
     rows_before = portal_count(local_env, dataset_id)
     writes_before = local_env.portal.stats()["writes_applied"]
     mails_before = len(local_env.smtp.messages())

@@ -1,59 +1,60 @@
-"""The Socrata client against the stand-in: each fault kind retried, 4xx refused, auth, config."""
+"""The portal client against the stand-in: each fault kind retried, 4xx refused by cause, auth, config."""
 
 from __future__ import annotations
 
 import pytest
 
 from casanare.errors import PortalNoDisponible
-from casanare.publish.socrata_hook import (
-    PortalConfig,
-    PublicacionRechazada,
-    SocrataClient,
-    config_from_connection,
-)
-from scripts.bench_publicacion import portal_seed, sample_dataset
+from casanare.publish.portal.client import PortalClient, PortalConfig
+from casanare.publish.portal.errors import CredencialesRechazadas, PublicacionRechazada
+from casanare.publish.portal.hook import config_from_connection
+from casanare.staging import DatasetArea
+from scripts.bench_publicacion import create_dataset, sample_dataset
 from standins.soda_portal import start_portal
 
 pytestmark = pytest.mark.integration
 
 
+CREDENTIALS = {"app_token": "token-prueba", "username": "usuario", "password": "clave-larga"}
+
+
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    handle = start_portal(tmp_path_factory.mktemp("soda"), portal_seed(sample_dataset()), tls=False,
-                          app_token="token-prueba", username="usuario", password="clave-larga")
+    handle = start_portal(tmp_path_factory.mktemp("soda"), tls=False, **CREDENTIALS)
+    # Created through the production path (DSMAPI), as on an empty datos.gov.co.
+    handle.ff = create_dataset(PortalConfig(base_url=handle.url, **CREDENTIALS), sample_dataset(),
+                               DatasetArea(f"file://{tmp_path_factory.mktemp('staging')}", "prueba_publicacion"))
     yield handle
     handle.stop()
 
 
-def _client(portal, **kw) -> SocrataClient:
-    values = {"app_token": "token-prueba", "username": "usuario", "password": "clave-larga",
-              "backoff_base": 0.001, "backoff_max": 0.01, "retry_after_max": 0.01, "max_attempts": 6, **kw}
-    return SocrataClient(PortalConfig(base_url=portal.url, **values))
+def _client(portal, **kw) -> PortalClient:
+    values = {**CREDENTIALS, "backoff_base": 0.001, "backoff_max": 0.01, "retry_after_max": 0.01,
+              "max_attempts": 6, **kw}
+    return PortalClient(PortalConfig(base_url=portal.url, **values))
 
 
 @pytest.mark.parametrize("kind", ["429", "500", "202", "drop", "drop_after_commit"])
 def test_each_fault_kind_is_retried_until_the_write_lands(portal, kind) -> None:
     rows = [{"id_registro": i, "municipio": "Yopal", "valor": float("1.5")} for i in range(1, 11)]
     with _client(portal) as client:
-        client.upsert("bnch-0001", [{"id_registro": i, ":deleted": True} for i in range(1, 11)])
+        client.upsert(portal.ff, [{"id_registro": i, ":deleted": True} for i in range(1, 11)])
         # Exactly the first write is faulted, then the portal behaves.
         portal.set_faults(1.0, kinds=[kind], methods=["POST"])
         before = portal.stats()["faults_total"]
         try:
-            client.cfg = PortalConfig(**{**client.cfg.__dict__, "max_attempts": 1})
-            with pytest.raises(PortalNoDisponible):
-                client.upsert("bnch-0001", rows)
+            with _client(portal, max_attempts=1) as once, pytest.raises(PortalNoDisponible):
+                once.upsert(portal.ff, rows)
         finally:
             portal.set_faults(0.0)
         assert portal.stats()["faults_total"] == before + 1
-        client.cfg = PortalConfig(**{**client.cfg.__dict__, "max_attempts": 6})
         portal.set_faults(0.5, kinds=[kind], seed=4, methods=["POST"])
         try:
-            report = client.upsert("bnch-0001", rows)
+            report = client.upsert(portal.ff, rows)
         finally:
             portal.set_faults(0.0)
         assert report.peticiones == 1
-        assert client.count("bnch-0001", where="id_registro <= 10") == 10
+        assert client.count(portal.ff, where="id_registro <= 10") == 10
 
 
 def test_sodapy_would_take_a_202_as_success_but_the_client_does_not(portal) -> None:
@@ -64,23 +65,32 @@ def test_sodapy_would_take_a_202_as_success_but_the_client_does_not(portal) -> N
                    session_adapter={"prefix": "http://", "adapter": HTTPAdapter()})
     portal.set_faults(1.0, kinds=["202"], methods=["POST"])
     try:
-        soda.upsert("bnch-0001", [{"id_registro": 99, "municipio": "Maní"}])  # "succeeds"…
+        soda.upsert(portal.ff, [{"id_registro": 99, "municipio": "Maní"}])  # "succeeds"…
         with _client(portal, max_attempts=2) as client, pytest.raises(PortalNoDisponible):
-            client.upsert("bnch-0001", [{"id_registro": 99, "municipio": "Maní"}])
+            client.upsert(portal.ff, [{"id_registro": 99, "municipio": "Maní"}])
     finally:
         portal.set_faults(0.0)
         soda.close()
     with _client(portal) as client:
-        assert client.count("bnch-0001", where="id_registro = 99") == 0  # …but nothing was written
+        assert client.count(portal.ff, where="id_registro = 99") == 0  # …but nothing was written
 
 
 def test_refusals_and_bad_credentials_are_permanent(portal) -> None:
     with _client(portal) as client, pytest.raises(PublicacionRechazada) as err:
-        client.upsert("bnch-0001", [{"id_registro": 1, "columna_que_no_existe": 1}])
+        client.upsert(portal.ff, [{"id_registro": 1, "columna_que_no_existe": 1}])
     assert err.value.detalles["estado_http"] == 400 and not err.value.transitoria
-    with _client(portal, password="otra-clave") as client, pytest.raises(PublicacionRechazada) as err:
-        client.upsert("bnch-0001", [{"id_registro": 1}])
-    assert err.value.detalles["estado_http"] == 401
+    assert err.value.destinatario == "plataforma" and err.value.detalles["mensaje_portal"]
+    with _client(portal) as client, pytest.raises(PublicacionRechazada) as err:
+        client.upsert(portal.ff, [{"id_registro": 1, "valor": "no es un número"}])
+    assert err.value.detalles["estado_http"] == 400  # number columns refuse text, as on the portal
+    for wrong in ({"password": "otra-clave"}, {"username": None, "password": None}):
+        with _client(portal, **wrong) as client, pytest.raises(CredencialesRechazadas) as err:
+            client.upsert(portal.ff, [{"id_registro": 1}])
+        assert err.value.detalles["estado_http"] == 401 and err.value.destinatario == "plataforma"
+        assert "datos_gov_co" in err.value.como_corregir and "logged in" in err.value.como_corregir
+    with _client(portal, app_token="otro-token") as client, pytest.raises(CredencialesRechazadas) as err:
+        client.upsert(portal.ff, [{"id_registro": 1}])
+    assert err.value.detalles["estado_http"] == 403
 
 
 def test_config_from_an_airflow_connection() -> None:
@@ -89,12 +99,12 @@ def test_config_from_an_airflow_connection() -> None:
     conn = Connection(conn_id="datos_gov_co", conn_type="http", host="www.datos.gov.co", schema="https",
                       login="id-de-api-key", password="secreto-de-api-key",
                       extra='{"app_token": "token", "chunk_size": 2000, "verify": "false", "backoff_base": 0.5,'
-                            ' "revisiones": "no"}')
+                            ' "soda_max_filas": 100}')
     cfg = config_from_connection(conn)
     assert cfg.base_url == "https://www.datos.gov.co" and cfg.domain == "www.datos.gov.co"
     assert (cfg.username, cfg.password, cfg.app_token) == ("id-de-api-key", "secreto-de-api-key", "token")
     assert cfg.chunk_size == 2000 and cfg.verify is False and cfg.backoff_base == 0.5
-    assert cfg.revisiones is False and not cfg.usa_revisiones
+    assert cfg.soda_max_filas == 100
     local = Connection(conn_id="datos_gov_co", conn_type="http", host="127.0.0.1", port=8765, schema="http",
                        extra='{"ca_bundle": "/tmp/cert.pem"}')
     cfg = config_from_connection(local, chunk_size=10)
@@ -104,7 +114,7 @@ def test_config_from_an_airflow_connection() -> None:
 def test_airflow_hook_owns_the_connection(portal, monkeypatch) -> None:
     import json
 
-    from casanare.publish.socrata_hook import get_hook_class
+    from casanare.publish.portal.hook import get_hook_class
 
     monkeypatch.setenv("AIRFLOW_CONN_DATOS_GOV_CO", json.dumps({
         "conn_type": "http", "host": "127.0.0.1", "port": portal.port, "schema": "http",
@@ -113,5 +123,5 @@ def test_airflow_hook_owns_the_connection(portal, monkeypatch) -> None:
     assert hook.socrata_conn_id == "datos_gov_co"
     with hook.get_conn() as client:
         assert client.cfg.chunk_size == 7
-        report = client.upsert("bnch-0001", [{"id_registro": 500 + i} for i in range(10)])
-        assert report.peticiones == 2 and client.count("bnch-0001", where="id_registro >= 500") == 10
+        report = client.upsert(portal.ff, [{"id_registro": 500 + i} for i in range(10)])
+        assert report.peticiones == 2 and client.count(portal.ff, where="id_registro >= 500") == 10

@@ -357,6 +357,39 @@ def test_socrata_py_replace_revision_is_atomic(
     assert client.get_metadata(CONTRACTS)["description"] == "Reemplazo"
 
 
+def test_socrata_py_creates_a_dataset_with_its_schema_and_row_id(
+    portal: PortalHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Socrata.create(...).df(...)`` then set types and row id in the output schema, then apply."""
+    import pandas as pd
+    from socrata import Socrata as Publisher
+    from socrata.authorization import Authorization
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(portal.cert_path))
+    frame = pd.DataFrame({"codigo": ["A1", "A2"], "total": ["10", "2.5"], "dia": ["2025-01-31", "2025-02-01"]})
+    revision, output = Publisher(Authorization(portal.domain, USER, PASSWORD)).create(
+        name="Creado con socrata-py", description="Prueba de creación", tags=["casanare-prueba"]).df(frame)
+    draft = revision.attributes["fourfour"]
+    listed = requests.get(f"{portal.url}/api/catalog/v1", params={"tags": "casanare-prueba"}, timeout=10).json()
+    assert listed["resultSetSize"] == 0  # an unpublished draft is invisible to the public…
+    owner = requests.get(f"{portal.url}/api/catalog/v1", params={"tags": "casanare-prueba"}, timeout=10,
+                         auth=(USER, PASSWORD)).json()
+    assert [r["resource"]["id"] for r in owner["results"]] == [draft]  # …but its owner finds it
+    output = (output.change_column_transform("total").to("to_number(`total`)")
+              .change_column_transform("dia").to("to_floating_timestamp(`dia`)").run())
+    output = output.set_row_id("codigo").wait_for_finish(sleeptime=0.05)
+    job = revision.apply(output_schema=output).wait_for_finish(sleeptime=0.05, timeout=60)
+    assert job.attributes["status"] == "successful"
+    view = requests.get(f"{portal.url}/api/views/{draft}.json", timeout=10).json()
+    assert {c["fieldName"]: c["dataTypeName"] for c in view["columns"]} == {
+        "codigo": "text", "total": "number", "dia": "calendar_date"}
+    assert view["metadata"]["rowIdentifier"] == "codigo" and view["publicationStage"] == "published"
+    rows = requests.get(f"{portal.url}/resource/{draft}.json", params={"$order": "codigo"}, timeout=10).json()
+    assert rows[1] == {"codigo": "A2", "total": "2.5", "dia": "2025-02-01T00:00:00.000"}
+    with pytest.raises(Exception, match="401"):  # creating without credentials is refused
+        Publisher(Authorization(portal.domain, USER, "otra")).new({"name": "Sin permiso"})
+
+
 def test_restart_keeps_data(tmp_path: Path) -> None:
     with start_portal(tmp_path, SEED) as first, sodapy_client(first, token=None, auth=False) as soda:
         soda.upsert(CONTRACTS, [contract(i) for i in range(10)])

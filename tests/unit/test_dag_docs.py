@@ -28,7 +28,10 @@ def test_every_dataset_doc_explains_itself(ds):
     for needed in (ds.dependencia, ds.categoria, "Frecuencia de actualización", "Suite de calidad",
                    "Reglas de privacidad vigentes", "[Data Docs]("):
         assert needed in text
-    assert f"]({portal_page_url(ds)})" in text
+    if ds.datos_gov_co.dataset_id:
+        assert f"]({portal_page_url(ds)})" in text
+    else:  # created on its first publication: parse time reads no staging, the task has the link
+        assert portal_page_url(ds) is None and "se crea en la primera publicación" in text
     assert f"]({website_page_url(ds)})" in text
     for col in ds.columnas:
         assert f"| `{col.nombre}` |" in text
@@ -36,6 +39,16 @@ def test_every_dataset_doc_explains_itself(ds):
     # Every table row has the same number of cells: no value broke the Markdown table.
     privacy = [line for line in text.splitlines() if line.startswith("| `")]
     assert all(line.count(" | ") == 4 for line in privacy)
+
+
+def test_portal_link_uses_the_assigned_id_when_the_catalog_has_none(monkeypatch):
+    monkeypatch.setenv("CASANARE_PORTAL_PUBLIC_URL", "https://www.datos.gov.co")
+    ds = fixture_dataset(datos_gov_co={"identificador_fila": "id_persona"})
+    assert portal_page_url(ds) is None
+    assert portal_page_url(ds, "ab12-cd34") == "https://www.datos.gov.co/d/ab12-cd34"
+    from casanare.factory import portal_asset
+
+    assert portal_asset(ds).uri == f"socrata://www.datos.gov.co/casanare/{ds.slug}"  # stable before creation
 
 
 def test_doc_shows_rules_and_what_is_published():

@@ -76,8 +76,11 @@ def test_pipeline_order(dataset_dags):
     for dag_id, dag in dataset_dags.items():
         assert dag.get_task("extraer").downstream_task_ids == {"anonimizar"}, dag_id
         assert dag.get_task("anonimizar").downstream_task_ids == {"validar"}, dag_id
-        assert dag.get_task("validar").downstream_task_ids == {"publicar_datos_gov_co", "publicar_casanare_gov_co"}
-        assert dag.get_task("cerrar").upstream_task_ids == {"publicar_datos_gov_co", "publicar_casanare_gov_co"}
+        # The website follows the reconciled portal publication: both targets always agree.
+        assert dag.get_task("validar").downstream_task_ids == {"publicar_datos_gov_co"}
+        assert dag.get_task("publicar_datos_gov_co").downstream_task_ids == {"publicar_casanare_gov_co"}
+        assert dag.get_task("cerrar").upstream_task_ids == {"publicar_casanare_gov_co"}
+        assert dag.params["aceptar_cambio_de_volumen"] is False
 
 
 PARSE_PROBE = r"""

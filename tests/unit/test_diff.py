@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from casanare.publish.diff import append_positions, diff_frames, duplicated_keys, normalize_column, row_hashes
+from casanare.publish.portal.diff import (
+    append_positions,
+    diff_frames,
+    duplicated_keys,
+    normalize_column,
+    row_hashes,
+)
 
 pytestmark = pytest.mark.unit
 

@@ -140,15 +140,28 @@ def test_title_rows_above_a_csv_header_are_skipped_and_rows_keep_file_numbers(tm
     assert list(frame["id_registro"]) == [1, 2, 3, 4]
 
 
-def test_declared_header_row_that_is_wrong_points_to_the_real_one(tmp_path):
-    from casanare.errors import ArchivoConErrores
+def test_title_rows_added_above_the_agreed_header_row_are_found_and_reported(tmp_path):
     from tests.malformed_corpus import HEADERS, filas
 
     rows = [["GOBERNACIÓN DE CASANARE"], ["Reporte"], ["Corte"], HEADERS, *filas(4)]
-    text = "\r\n".join(",".join(r) for r in rows) + "\r\n"
-    with pytest.raises(ArchivoConErrores) as info:
-        _extract(tmp_path, "titulos.csv", text, fila_encabezado=1)
-    assert "el encabezado parece estar en la fila 4" in info.value.mensaje.lower()
+    text = "\r\n".join(",".join(f'"{c}"' for c in r) for r in rows) + "\r\n"
+    report, frame = _extract(tmp_path, "titulos.csv", text, fila_encabezado=1)
+    assert report["fila_encabezado"] == 4 and list(frame["id_registro"]) == [1, 2, 3, 4]
+    assert any("El encabezado está en la fila 4" in a for a in report["advertencias"])
+
+
+def test_title_rows_above_a_spreadsheet_header_declared_at_row_one(tmp_path):
+    from tests.malformed_corpus import HEADERS, dataset, filas, write_xlsx
+
+    path = tmp_path / "titulos.xlsx"
+    write_xlsx(path, [["GOBERNACIÓN DE CASANARE"], ["Secretaría de Salud"], ["Corte: marzo"], HEADERS, *filas(3)])
+    from casanare.extract import extraer
+    from casanare.staging import RunArea
+
+    ds = dataset(ruta=str(path), fila_encabezado=1)
+    area = RunArea((tmp_path / "staging").as_uri(), ds.slug, "manual__x")
+    report = extraer(ds, area)
+    assert report["fila_encabezado"] == 4 and report["filas"] == 3
 
 
 def test_integer_pesos_file_with_blanks_and_declared_separators(tmp_path):

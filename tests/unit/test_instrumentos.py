@@ -23,7 +23,7 @@ from casanare.instruments.indice import COLUMNAS_INDICE, indice_clasificada
 from casanare.instruments.registro import CAMPOS_DECRETO_103 as CAMPOS_REGISTRO
 from casanare.instruments.registro import COLUMNAS_REGISTRO, registro_activos
 from casanare.publish.website import LocalFolder, publish_site
-from casanare.staging import DatasetArea
+from casanare.staging import PORTAL_ID_FILE, DatasetArea
 
 pytestmark = pytest.mark.unit
 WHEN = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
@@ -43,6 +43,8 @@ def published(tmp_path):
     staging = (tmp_path / "staging").as_uri()
     site = LocalFolder(tmp_path / "sitio")
     publish_site(tiny_frame(ds), ds, site, version="20261122T153000", published_at=WHEN)
+    # The 4x4 the portal assigned when the first publication created the dataset.
+    DatasetArea(staging, ds.slug).write_json(PORTAL_ID_FILE, {"dataset_id": "cas1-vac1"})
     DatasetArea(staging, ds.slug).record_success({
         "ejecucion": "manual__1", "fecha": WHEN.isoformat(), "sha256": "a" * 64, "filas_extraidas": 3,
         "filas_publicadas": 3, "version_sitio": "20261122T153000",
@@ -199,3 +201,18 @@ def test_state_without_history_is_not_published(tmp_path):
     assert not any(e.publicada for e in estados.values())
     titles = [i.titulo for i in instrumentos_transparencia(catalog, estados)]
     assert titles == ["Registro de Activos de Información", "Índice de Información Clasificada y Reservada"]
+
+
+def test_indice_lists_personal_columns_public_by_law_apart(published, tmp_path):
+    catalog, staging, site = published
+    with_basis = [(d.slug, c.nombre) for d in catalog.datasets for c in d.columnas
+                  if c.clasificacion == "publica" and c.fundamento_legal is not None]
+    assert with_basis  # the sample catalog has some (contract identification, SECOP)
+    actualizar_transparencia(catalog, staging, site, ahora=WHEN)
+    book = load_workbook(tmp_path / "sitio" / "transparencia" / "indice-clasificada-reservada.xlsx", read_only=True)
+    assert book.sheetnames == ["Índice", "Públicos por ley"]  # Excel caps sheet names at 31 characters
+    rows = list(book["Públicos por ley"].iter_rows(min_row=2, values_only=True))
+    assert sorted((r[-1], r[1].split("«")[1].rstrip("»)")) for r in rows) == sorted(with_basis)
+    assert all("Ley 1712 de 2014" in r[3] for r in rows)
+    html = (tmp_path / "sitio" / "transparencia" / "indice-clasificada-reservada.html").read_text(encoding="utf-8")
+    assert html.count("<tr>", html.index('id="tabla-por-ley"')) == len(with_basis) + 1

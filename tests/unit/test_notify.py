@@ -72,7 +72,7 @@ CASES = [
     (errors.CalidadDeDatos, "calidad de datos"),
     (errors.DatosPersonalesDetectados, "datos personales detectados"),
     (errors.PortalNoDisponible, "portal no disponible"),
-    (errors.ErrorDeConfiguracion, "error interno"),
+    (errors.ErrorDeConfiguracion, "error de configuración de la plataforma"),
 ]
 
 
@@ -146,7 +146,8 @@ def test_portal_failure_does_not_blame_a_file_and_reports_partial_publication():
     text, _ = parts(failure_message(dataset(), causa, detalle, run, sender="d@casanare.gov.co", cc=CC))
     assert "No aplica a un archivo o celda específicos" in text
     assert "Sí, en parte: se publicó en casanare.gov.co" in text
-    assert "No requiere acción de la dependencia" in text
+    assert "datos.gov.co sigue con la versión anterior" in text
+    assert "la dependencia no fue notificada" in text.lower()
 
 
 def test_html_is_escaped_and_subject_stays_on_one_line():
@@ -200,3 +201,70 @@ def test_only_one_task_of_a_run_claims_the_notification(tmp_path):
     assert results.count(True) == 1
     # Another run of the same DAG is notified on its own.
     assert claim_notification(RunArea(base, "prueba_csv", "manual__2026-11-02T00:00:00+00:00"), {}) is True
+
+
+def _every_error_class():
+    import importlib
+    import pkgutil
+
+    import casanare
+
+    for module in pkgutil.walk_packages(casanare.__path__, "casanare."):
+        try:
+            importlib.import_module(module.name)
+        except Exception:  # a module needing an optional service: its classes are still checked below
+            continue
+    found, todo = [], [errors.DatosAbiertosError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_failure_class_names_who_can_fix_it():
+    classes = _every_error_class()
+    assert len(classes) > 8
+    for cls in classes:
+        assert cls.destinatario in {"dependencia", "plataforma"}, cls
+    dependencia = {c.__name__ for c in classes if c.destinatario == "dependencia"}
+    assert {"ArchivoConErrores", "FuenteNoEncontrada", "CalidadDeDatos", "DatosPersonalesDetectados",
+            "CambioDeVolumen"} <= dependencia
+    assert not {"ErrorDeConfiguracion", "PortalNoDisponible", "BaseDeDatosNoDisponible"} & dependencia
+
+
+@pytest.mark.parametrize("cls", [errors.ErrorDeConfiguracion, errors.PortalNoDisponible])
+def test_platform_problems_go_to_the_platform_team_only(cls):
+    exc = cls("La conexión datos_gov_co no tiene token.",
+              detalles={"estado_http": 403, "ruta": "/api/views/abcd-1234", "codigo": "permission_denied"})
+    causa, detalle = classify(wrapped(exc))
+    msg = failure_message(dataset(), causa, detalle, run_info(task_id="publicar_datos_gov_co"),
+                          sender="d@casanare.gov.co", cc=CC)
+    assert [a.strip() for a in msg["To"].split(",")] == CC
+    assert msg["Cc"] is None
+    text, _ = parts(msg)
+    assert "HTTP 403 en /api/views/abcd-1234 (código permission_denied)" in text
+    assert "no tiene permiso" in text
+    assert "la dependencia no fue notificada" in text.lower()
+
+
+def test_untyped_failure_goes_to_the_platform_team_only():
+    msg = failure_message(dataset(), "error_interno", None, run_info(), sender="d@casanare.gov.co", cc=CC)
+    assert "salud@casanare.gov.co" not in str(msg["To"]) + str(msg["Cc"])
+
+
+def test_file_problems_never_ask_the_dependencia_to_edit_the_catalog(tmp_path):
+    from casanare.extract import extraer
+    from casanare.staging import RunArea
+    from tests.malformed_corpus import CASOS, construir
+
+    for caso in CASOS:
+        folder = tmp_path / caso.id
+        folder.mkdir()
+        ds = construir(caso, folder)
+        area = RunArea((tmp_path / "staging").as_uri(), ds.slug, f"manual__{caso.id}")
+        with pytest.raises(errors.DatosAbiertosError) as info:
+            extraer(ds, area)
+        if info.value.destinatario == "dependencia":
+            advice = (info.value.mensaje + " " + info.value.como_corregir).lower()
+            assert "catálogo" not in advice and "yaml" not in advice, caso.id

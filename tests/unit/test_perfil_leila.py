@@ -84,3 +84,22 @@ def test_sello_thresholds_come_from_one_cited_table():
     assert result["requisitos"] == {"actualidad_10": True, "completitud_mayor_8": True,
                                     "consistencia_mayor_8": False, "licencia_valida": True}
     assert result["nivel_1"] is False and result["fuente"].startswith("docs/calidad.md")
+
+
+def test_dataset_page_shows_the_profile(tmp_path):
+    from casanare.publish.website import LocalFolder, publish_site
+
+    ds = load_catalog().get("vacunacion_pai")
+    names = [c.nombre_salida for c in ds.columnas_publicadas]
+    df = pd.DataFrame({n: [f"{SECRET}{i}" for i in range(60)] for n in names})
+    df["rango_edad"] = "0-4"
+    validation = {"evaluadas": 1, "fallidas": 0, "resultados": [
+        {"dimension": "consistencia", "exito": True, "evaluados": None, "inesperados": None}]}
+    validation["puntaje_mintic"] = sc.build_scorecard(df, ds, validation, None, ahora=AHORA, ultima_actualizacion=AHORA,
+                                                      historial=[], sha256="x", duplicados_origen=0)
+    publish_site(df, ds, LocalFolder(tmp_path), version="v1", published_at=AHORA, validation=validation)
+    html = (tmp_path / "conjuntos" / ds.casanare_gov_co.ruta / "index.html").read_text(encoding="utf-8")
+    section = html.split('id="perfil-columnas"', 1)[1]
+    assert "<caption>Perfil por columna</caption>" in section
+    assert '<th scope="row">rango_edad</th><td>0,0 %</td><td>1</td><td>texto</td>' in section
+    assert "un solo valor" in section and "resultan de la anonimización" in section

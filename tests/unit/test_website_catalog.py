@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from casanare.catalog import load_catalog
+from casanare.publish.portal import portal_dataset_id
 from casanare.publish.site.catalog_pages import facet_value, facets
 from casanare.publish.site.schedule import FRECUENCIA_TEXTO
 from casanare.publish.website import LocalFolder, publish_site
@@ -28,8 +29,16 @@ def tiny_frame(ds, rows: int = 2) -> pd.DataFrame:
 
 
 @pytest.fixture
-def site(tmp_path):
+def site(tmp_path, monkeypatch):
+    from casanare.publish.portal.ids import STATE_FILE
+    from casanare.staging import DatasetArea
+
     datasets = load_catalog().priorizados
+    # The 4x4 each dataset got when the portal created it (kept in staging by the first publication).
+    monkeypatch.setenv("CASANARE_STAGING_URL", (tmp_path / "staging").as_uri())
+    for i, ds in enumerate(datasets):
+        DatasetArea((tmp_path / "staging").as_uri(), ds.slug).write_json(STATE_FILE, {"dataset_id": f"ab{i:02d}-cd34"})
+    tmp_path = tmp_path / "sitio"
     folder = LocalFolder(tmp_path)
     for i, ds in enumerate(datasets):
         publish_site(tiny_frame(ds), ds, folder, version=f"2026112{i}T100000", published_at=WHEN + timedelta(hours=i))
@@ -79,7 +88,7 @@ def test_data_json_is_dcat_us(site):
         downloads = {d.get("mediaType"): d.get("downloadURL") for d in item["distribution"]}
         assert downloads["text/csv"].endswith(f"/conjuntos/{ds.casanare_gov_co.ruta}/datos.csv")
         assert "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" in downloads
-        assert any(ds.datos_gov_co.dataset_id in (d.get("accessURL") or "") for d in item["distribution"])
+        assert any(portal_dataset_id(ds) in (d.get("accessURL") or "") for d in item["distribution"])
 
 
 def feed(root):

@@ -213,9 +213,14 @@ def test_preview_is_the_downloads_first_rows(catalog):
     assert view["filas"][1][biologico] == "<script>alert(1)</script>"  # the template escapes it
 
 
-def test_api_snippets_filter_by_a_big_municipio(catalog, monkeypatch):
+def test_api_snippets_filter_by_a_big_municipio(catalog, monkeypatch, tmp_path):
+    from casanare.staging import PORTAL_ID_FILE, DatasetArea
+
     monkeypatch.setenv("CASANARE_PORTAL_PUBLIC_URL", "https://www.datos.gov.co")
     ds = catalog.get("vacunacion_pai")
+    # The 4x4 the portal assigned when the first publication created the dataset.
+    monkeypatch.setenv("CASANARE_STAGING_URL", tmp_path.as_uri())
+    DatasetArea(tmp_path.as_uri(), ds.slug).write_json(PORTAL_ID_FILE, {"dataset_id": "cas1-vac1"})
     uso = api_usage(ds, vacunacion_frame({"85001": 30, "85010": 8}), version="20261122T153000", published_at=WHEN)
     portal = uso["portal"]
     url = "https://www.datos.gov.co/resource/cas1-vac1.json?codigo_municipio=85001&$limit=100"

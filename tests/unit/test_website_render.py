@@ -95,8 +95,14 @@ def check_accessible(html: str) -> None:
 
 
 @pytest.fixture
-def published(tmp_path):
+def published(tmp_path, monkeypatch):
+    from casanare.publish.portal.ids import STATE_FILE
+    from casanare.staging import DatasetArea
+
     ds = evil_dataset()
+    # The 4x4 the portal assigned on the first publication, kept in the dataset's state.
+    monkeypatch.setenv("CASANARE_STAGING_URL", (tmp_path / "staging").as_uri())
+    DatasetArea((tmp_path / "staging").as_uri(), ds.slug).write_json(STATE_FILE, {"dataset_id": "zz99-yy88"})
     site = LocalFolder(tmp_path / "sitio")
     publish_site(sample_frame(ds), ds, site, version="20261122T153000", published_at=WHEN)
     return ds, tmp_path / "sitio"
@@ -132,7 +138,7 @@ def test_page_shows_the_catalog_facts(published):
     assert proxima_actualizacion_texto(ds.frecuencia_actualizacion, WHEN) in html
     for column in ds.columnas_publicadas[1:]:
         assert f"<code>{column.nombre_salida}</code>" in html
-    assert f"/d/{ds.datos_gov_co.dataset_id}" in html
+    assert "/d/zz99-yy88" in html
     for name in ("datos.csv", "datos.xlsx", "datos.json"):
         assert f'href="{name}"' in html
         assert (root / "conjuntos" / ds.casanare_gov_co.ruta / name).is_file()

@@ -93,6 +93,8 @@ def extraer(
         report["sha256"] = content_hash.hexdigest()
         report["original"] = area.path("extraido.parquet")
     report.update(filas=rows, hoja=table.hoja, **table.detalles)
+    if table.detalles.get("advertencia_encabezado"):
+        report["advertencias"].append(table.detalles["advertencia_encabezado"])
     report["sin_cambios"] = bool(hash_anterior) and hash_anterior == report["sha256"]
     return report
 
@@ -124,7 +126,8 @@ def _open_file(fuente: FuenteArchivo, dataset: Dataset, area: Storage) -> tuple[
         raise ArchivoConErrores(
             f"El formato de archivo '.{kind}' no está soportado.",
             ubicacion=Ubicacion(archivo=path.name),
-            como_corregir="Entregue la fuente como .xlsx, .xls, .ods, .csv o .txt, o declare 'formato' en el catálogo.",
+            como_corregir="Entregue la fuente como .xlsx, .xls, .ods, .csv o .txt (el formato acordado con el "
+            "equipo de datos abiertos).",
         )
     return read_csv(path, fuente, utf8=archived.utf8, cp1252=archived.cp1252, dataset=dataset), archived.sha256, archived.url
 
@@ -155,7 +158,7 @@ def _write_typed(
     # A query result has no header row to point at; a file's header is the row above the data.
     header_rows = [table.first_data_row - 1] if table.first_data_row > 1 else []
     where = Ubicacion(archivo=table.archivo, hoja=table.hoja, filas=header_rows)
-    mapping = map_headers(table.headers, dataset, where, **_header_hint(table))
+    mapping = map_headers(table.headers, dataset, where)
     if mapping.extra:
         report["columnas_extra"] = mapping.extra
         report["advertencias"].append(
@@ -165,6 +168,7 @@ def _write_typed(
     for name in mapping.missing_optional:
         report["advertencias"].append(f"La columna opcional {name} no está en la fuente; queda vacía.")
     sources = {name: str(table.headers[pos]) for name, pos in mapping.positions.items()}
+    report["encabezados"] = sources  # header labels only: later checks name the column as the clerk wrote it
     if table.ocultas:
         report["columnas_ocultas_ignoradas"] = table.ocultas
     nulls = frozenset(v.strip().upper() for v in getattr(dataset.fuente, "valores_nulos", ["", "NULL"]))
@@ -217,11 +221,6 @@ def _write_typed(
             como_corregir="Verifique que exportó o diligenció los datos del periodo debajo del encabezado.",
         )
     return total
-
-
-def _header_hint(table: RawTable) -> dict[str, Any]:
-    hint = table.detalles.get("fila_encabezado_probable")
-    return {"fila_probable": hint} if hint else {}
 
 
 class _Problems:
@@ -282,9 +281,14 @@ def _second_pass(intermediate: Path, dataset: Dataset, area: Storage, convention
 
     schema = arrow_schema(dataset)
     source = pq.ParquetFile(intermediate)
-    with area.open("extraido.parquet", "wb") as sink, pq.ParquetWriter(sink, schema) as writer:
+    rows_schema = pa.schema([pa.field("fila", pa.int64())])
+    # Source row numbers, aligned with extraido.parquet: later checks (domain rules) name rows
+    # the way the clerk sees them in the file, without carrying a column into the data.
+    with area.open("extraido.parquet", "wb") as sink, pq.ParquetWriter(sink, schema) as writer, \
+            area.open("filas_origen.parquet", "wb") as rows_sink, pq.ParquetWriter(rows_sink, rows_schema) as rows_out:
         for batch in source.iter_batches(batch_size=250_000):
             rows = batch.column("__fila").to_numpy()
+            rows_out.write_table(pa.table({"fila": batch.column("__fila")}, schema=rows_schema))
             arrays = []
             for col in dataset.columnas:
                 if col.tipo not in NUMERIC:

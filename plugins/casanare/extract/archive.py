@@ -37,7 +37,8 @@ def source_missing(path: Path, ruta: str) -> FuenteNoEncontrada:
         "No se encontró el archivo fuente del conjunto de datos.",
         ubicacion=Ubicacion(archivo=path.name),
         como_corregir=f"Cargue el archivo '{path.name}' en la carpeta compartida "
-        f"'{path.parent.name}' con ese nombre exacto, o corrija la ruta en el catálogo.",
+        f"'{path.parent.name}' con ese nombre exacto. Si la carpeta o el nombre acordados cambiaron, avise al "
+        "equipo de datos abiertos.",
         detalles={"ruta": ruta},
     )
 

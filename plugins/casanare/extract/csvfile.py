@@ -124,7 +124,7 @@ def read_csv(
             "El archivo no es un texto delimitado (CSV): parece una hoja de cálculo, un binario o está dañado.",
             ubicacion=where,
             como_corregir="Exporte los datos como CSV (delimitado por comas o punto y coma), o si es una "
-            "hoja de cálculo cambie la extensión y el 'formato' en el catálogo.",
+            "hoja de cálculo entréguela con su extensión (.xlsx) y avise al equipo de datos abiertos.",
         )
     encoding = _choose_encoding(fuente.codificacion, sample, utf8, cp1252)
     if encoding.replace("_", "-").lower() in {"utf-8", "utf8"}:
@@ -165,10 +165,15 @@ def read_csv(
             )
     else:
         index = find_header(head, known)
-    detalles: dict[str, Any] = {"codificacion": encoding, "delimitador": delimiter, "fila_encabezado": index + 1}
+    detalles: dict[str, Any] = {"codificacion": encoding, "delimitador": delimiter}
     probable = find_header(head, known)
     if known and probable != index and header_score(head[probable], known) > header_score(head[index], known):
-        detalles["fila_encabezado_probable"] = probable + 1
+        # Title rows were added above the agreed header row: the row that names the catalog's
+        # columns is the header (reported as a warning, and in any error).
+        detalles["advertencia_encabezado"] = (f"El encabezado está en la fila {probable + 1}, no en la fila "
+                                              f"{index + 1} acordada; se leyó desde la fila {probable + 1}.")
+        index = probable
+    detalles["fila_encabezado"] = index + 1
     headers = list(head[index])
     # Trailing separators leave empty header cells; they are dropped (the data cells under them too).
     while headers and not headers[-1].strip():

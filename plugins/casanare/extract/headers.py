@@ -41,9 +41,7 @@ def header_score(labels: Sequence[object], known: frozenset[str]) -> int:
     return score
 
 
-def map_headers(
-    headers: Sequence[str], dataset: Dataset, ubicacion: Ubicacion, *, fila_probable: int | None = None
-) -> HeaderMapping:
+def map_headers(headers: Sequence[str], dataset: Dataset, ubicacion: Ubicacion) -> HeaderMapping:
     """Match each catalog column to one source header.
 
     A two-row header arrives flattened as ``"grupo / sub"``; both the full text and the last part
@@ -84,9 +82,8 @@ def map_headers(
     if missing_required:
         col = next(c for c in dataset.columnas if c.nombre == missing_required[0])
         esperado = ", ".join(f'"{a}"' for a in [col.titulo_visible, *col.alias][:4])
-        pista = f" El encabezado parece estar en la fila {fila_probable}." if fila_probable else ""
         raise ArchivoConErrores(
-            f"Falta la columna obligatoria {', '.join(missing_required)} (o fue renombrada).{pista}",
+            f"Falta la columna obligatoria {', '.join(missing_required)} (o fue renombrada).",
             ubicacion=Ubicacion(ubicacion.archivo, ubicacion.hoja, ubicacion.filas, missing_required[0]),
             como_corregir=f"Agregue la columna con uno de estos encabezados: {esperado}.",
             detalles={"columnas_faltantes": missing_required},

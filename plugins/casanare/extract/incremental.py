@@ -22,9 +22,17 @@ def merge_increment(previous: pd.DataFrame, delta: pd.DataFrame, key: str) -> pd
     return merged.reset_index(drop=True)
 
 
-def content_hash(df: pd.DataFrame) -> str:
-    """sha256 of the table's content (row order included), independent of the Parquet writer."""
+def content_hash(df: pd.DataFrame, *, ordered: bool = True) -> str:
+    """sha256 of the table's content, independent of the Parquet writer.
+
+    Args:
+        ordered: include row order; False fingerprints the rows as a set (a source exported in
+            another order still publishes the same rows).
+    """
+    import numpy as np
+
     digest = hashlib.sha256()
     digest.update("\x1f".join(map(str, df.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    digest.update((rows if ordered else np.sort(rows)).tobytes())
     return digest.hexdigest()

@@ -14,7 +14,7 @@ from typing import Any
 
 from casanare.catalog import Dataset, FuenteArchivo
 from casanare.errors import ArchivoConErrores, Ubicacion
-from casanare.extract.headers import normalize
+from casanare.extract.headers import header_score, known_headers, normalize
 from casanare.extract.hidden import hidden_columns
 from casanare.extract.table import RawTable
 
@@ -69,14 +69,23 @@ def read_spreadsheet(path: Path, fuente: FuenteArchivo, dataset: Dataset) -> Raw
             como_corregir="Verifique que cargó el archivo correcto y que los datos están en esta hoja "
             f"(hojas del archivo: {', '.join(workbook.sheet_names)}).",
         )
-    header_idx = (fuente.fila_encabezado - 1) if fuente.fila_encabezado else _detect_header(head, dataset, fuente.filas_encabezado)
     depth = fuente.filas_encabezado
+    detected = _detect_header(head, dataset, depth)
+    header_idx = (fuente.fila_encabezado - 1) if fuente.fila_encabezado else detected
+    detalles: dict[str, Any] = {}
+    if header_idx != detected and header_idx + depth <= len(head) and _score(head, header_idx, dataset, depth) < \
+            _score(head, detected, dataset, depth):
+        # Title rows were added above the agreed header: the row naming the catalog's columns wins.
+        detalles["advertencia_encabezado"] = (f"El encabezado está en la fila {detected + 1}, no en la fila "
+                                              f"{header_idx + 1} acordada; se leyó desde la fila {detected + 1}.")
+        header_idx = detected
+    detalles["fila_encabezado"] = header_idx + 1
     if header_idx + depth > len(head) or all(_empty(v) for v in head[header_idx]):
         raise ArchivoConErrores(
             "No se encontró el encabezado en la fila indicada.",
             ubicacion=Ubicacion(archivo=path.name, hoja=sheet_name, filas=[header_idx + 1]),
-            como_corregir="Revise que el encabezado de la tabla esté en la fila configurada en el catálogo "
-            "('fila_encabezado') o quite esa opción para que se detecte.",
+            como_corregir="Deje el encabezado de la tabla en la fila acordada con el equipo de datos abiertos; "
+            "si cambió de lugar, avíseles.",
         )
     headers = flatten_headers(head[header_idx : header_idx + depth])
     hidden = hidden_columns(path, fuente.formato_efectivo, sheet_name)
@@ -95,6 +104,7 @@ def read_spreadsheet(path: Path, fuente: FuenteArchivo, dataset: Dataset) -> Raw
         archivo=path.name,
         hoja=sheet_name,
         ocultas=ocultas,
+        detalles=detalles,
     )
 
 
@@ -142,7 +152,7 @@ def _sheet_name(workbook: Any, wanted: str | int | None, path: Path) -> str:
     raise ArchivoConErrores(
         f'No existe la hoja "{wanted}" en el archivo.',
         ubicacion=Ubicacion(archivo=path.name, hoja=str(wanted)),
-        como_corregir=f"Las hojas del archivo son: {disponibles}. Renombre la hoja o corrija 'hoja' en el catálogo.",
+        como_corregir=f"Las hojas del archivo son: {disponibles}. Renombre la hoja con el nombre acordado o avise al equipo de datos abiertos.",
         detalles={"hojas": names},
     )
 
@@ -186,16 +196,14 @@ def _detect_header(rows: list[list[Any]], dataset: Dataset, depth: int = 1) -> i
     two-row header's lower row is matched through its "grupo / sub" flattening by ``map_headers``,
     so here the last part of an alias also counts.
     """
-    known = set()
-    for col in dataset.columnas:
-        for name in (col.nombre, col.nombre.replace("_", " "), col.titulo_visible, *col.alias):
-            known.add(normalize(name))
-            known.add(normalize(str(name).split("/")[-1]))
-    known.discard("")
+    known = known_headers(dataset)
     best, best_score = 0, 0
     for idx in range(min(HEADER_SCAN_ROWS, len(rows) - depth + 1)):
-        labels = flatten_headers(rows[idx : idx + depth])
-        score = sum(1 for v in labels if v and (normalize(v) in known or normalize(v.split("/")[-1]) in known))
+        score = header_score(flatten_headers(rows[idx : idx + depth]), known)
         if score > best_score:
             best, best_score = idx, score
     return best
+
+
+def _score(rows: list[list[Any]], idx: int, dataset: Dataset, depth: int) -> int:
+    return header_score(flatten_headers(rows[idx : idx + depth]), known_headers(dataset))

@@ -46,9 +46,10 @@ def estados_catalogo(catalog: Catalog, staging_url: str, transport: Transport | 
     estados = {}
     for ds in catalog.datasets:
         ruta = ds.casanare_gov_co.ruta if ds.casanare_gov_co else None
+        area = DatasetArea(staging_url, ds.slug)
         estados[ds.slug] = estado_publicacion(
-            ds, DatasetArea(staging_url, ds.slug).history(), _site_state(transport, ruta),
-            url_portal=portal_page_url(ds), url_sitio=website_page_url(ds),
+            ds, area.history(), _site_state(transport, ruta),
+            url_portal=portal_page_url(ds, area.portal_id()), url_sitio=website_page_url(ds),
         )
     return estados
 
@@ -85,7 +86,7 @@ def instrumentos_transparencia(catalog: Catalog, estados: dict[str, EstadoPublic
                 "ellas (excepción parcial).",
             ],
             hojas=[Hoja("Índice", COLUMNAS_INDICE, indice),
-                   Hoja("Datos personales públicos por ley", COLUMNAS_POR_LEY, por_ley)],
+                   Hoja("Públicos por ley", COLUMNAS_POR_LEY, por_ley)],
             extra={"por_ley": por_ley, "columnas_por_ley": COLUMNAS_POR_LEY},
             plantilla="transparencia/indice.html",
         ),

@@ -72,7 +72,7 @@ def status_row(
         "frecuencia": ds.frecuencia_actualizacion,
         "priorizado": ds.priorizado,
         "ruta": ruta,
-        "dataset_id": ds.datos_gov_co.dataset_id if ds.datos_gov_co else None,
+        "dataset_id": (view or {}).get("id") or (ds.datos_gov_co.dataset_id if ds.datos_gov_co else None),
         "estado": f.estado,
         "etiqueta_estado": f.etiqueta,
         "en_gracia": f.en_gracia,

@@ -104,7 +104,8 @@ def metadata_drift(ds: Dataset, view: dict[str, Any] | None) -> list[dict[str, s
         "nombre": (ds.nombre, view.get("name")),
         "descripcion": (ds.descripcion, view.get("description")),
         "categoria": (ds.categoria, view.get("category")),
-        "etiquetas": (list(ds.etiquetas), view.get("tags") or []),
+        # The stable tag the publication adds (Dataset.etiqueta_portal) is ours, not drift.
+        "etiquetas": (list(ds.etiquetas), [t for t in view.get("tags") or [] if t != ds.etiqueta_portal]),
         "licencia": (ds.licencia, (view.get("license") or {}).get("name")),
         "frecuencia": (ds.frecuencia_portal, _custom(view, "Información de Datos", "Frecuencia de Actualización")),
         "dependencia": (ds.dependencia, _custom(view, "Información de la Entidad", "Área o dependencia")),

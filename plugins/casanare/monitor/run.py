@@ -72,7 +72,8 @@ def measure(
             area = DatasetArea(staging_url, ds.slug)
             view = None
             if endpoint is not None and ds.datos_gov_co:
-                view = fetch_view(endpoint, ds.datos_gov_co.dataset_id, session)
+                dataset_id = ds.datos_gov_co.dataset_id or area.portal_id()
+                view = fetch_view(endpoint, dataset_id, session) if dataset_id else None
             row = status_row(
                 ds, now=now, alta=registered_at(area, now), history=area.history(),
                 scorecard=latest_scorecard(staging_url, ds.slug), view=view, site=site, registros=registros,

@@ -154,10 +154,11 @@ def scan_frame(
             f"La revisión final encontró datos personales en {len(findings)} columna(s) que iban a publicarse "
             f"({kinds}). No se publicó nada.",
             ubicacion=_where(dataset, source),
+            # Addressed to the dependencia: fix the file; the catalog is the platform team's job.
             como_corregir=(
-                f"En include/catalog/{dataset.slug}.yaml declare la columna '{source}' con la regla "
-                f"{_FIX[first.hallazgo or '']}, o clasifíquela como 'clasificada'. Si la columna no debe contener "
-                "esos datos, corrija la fuente."
+                f"Si la columna '{source}' no debe contener esos datos, bórrelos de la fuente y vuelva a cargarla. Si "
+                "sí debe contenerlos, avise al equipo de datos abiertos: protegerá la columna (regla "
+                f"{_FIX[first.hallazgo or '']}) antes de publicar."
             ),
             detalles={
                 "hallazgos": [

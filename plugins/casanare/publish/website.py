@@ -127,6 +127,13 @@ def _history_rows(
     return result
 
 
+def blank_meanings(dataset: Dataset) -> list[tuple[str, str]]:
+    """(column, what an empty cell means) for the data dictionary's blank-cell section."""
+    from casanare.publish.site.datapackage import blank_meaning
+
+    return [(c.nombre_salida, blank_meaning(c, dataset)) for c in dataset.columnas_publicadas]
+
+
 def render_dataset_page(
     env: Any,
     dataset: Dataset,
@@ -141,9 +148,7 @@ def render_dataset_page(
     explorar: dict[str, Any] | None = None,
 ) -> bytes:
     """The dataset's page (Spanish, accessible, every text escaped)."""
-    portal_url = (
-        f"{settings.portal_public_url()}/d/{dataset.datos_gov_co.dataset_id}" if dataset.datos_gov_co else None
-    )
+    portal_url = _portal_url(dataset)
     return env.get_template("conjunto.html").render(
         d=dataset,
         raiz="../../",
@@ -159,9 +164,18 @@ def render_dataset_page(
         historial=history,
         calidad=calidad,
         portal_url=portal_url,
+        vacios=blank_meanings(dataset),
         monitoreo=monitoreo,
         explorar=explorar,
     ).encode("utf-8")
+
+
+def _portal_url(dataset: Dataset) -> str | None:
+    """The dataset's page on datos.gov.co, once the portal has an id for it."""
+    from casanare.publish.portal import portal_dataset_id
+
+    dataset_id = portal_dataset_id(dataset)
+    return f"{settings.portal_public_url()}/d/{dataset_id}" if dataset_id else None
 
 
 def _read_entry(transport: Transport, name: str) -> dict[str, Any] | None:
@@ -254,9 +268,7 @@ def dataset_entry(
         "etiquetas": list(dataset.etiquetas),
         "contactos": [str(c) for c in dataset.contactos],
         "cobertura": dataset.cobertura_geografica,
-        "portal_url": (
-            f"{settings.portal_public_url()}/d/{dataset.datos_gov_co.dataset_id}" if dataset.datos_gov_co else None
-        ),
+        "portal_url": _portal_url(dataset),
         "formatos": formats,
         "version": version,
         "filas": rows,
@@ -295,6 +307,7 @@ def publish_site(
     Returns:
         A JSON-safe report for the run manifest.
     """
+    from casanare.publish.site.datapackage import datapackage_bytes
     from casanare.publish.site.explore import explore_view
     from casanare.publish.site.monitor_panel import monitor_panel
     from casanare.publish.site.scorecard import scorecard_view
@@ -315,6 +328,7 @@ def publish_site(
         tipos = {c.nombre_salida: c.tipo_salida for c in dataset.columnas if c.publicada}
         downloads = write_downloads(df, Path(tmp), sheet=ruta, tipos=tipos)
         formats = [f for f in ("csv", "xlsx", "json") if f"datos.{f}" in downloads]
+        package = datapackage_bytes(dataset, version=version, rows=rows, formats=formats)
         when = bogota(published_at).isoformat(timespec="seconds")
         rows_history = _history_rows(
             ruta, {"version": version, "fecha": when, "filas": rows}, (previous or {}).get("versiones", []),
@@ -332,6 +346,7 @@ def publish_site(
             for name in ("datos.csv", "datos.xlsx", "datos.json"):
                 if name in downloads:
                     _deliver(transport, f"{base}/{name}", downloads[name])
+            transport.write_file(f"{base}/datapackage.json", package)
             transport.write_file(f"{base}/index.html", page)
             transport.switch(f"conjuntos/{ruta}", f"../{base}")
         except Exception:
@@ -341,7 +356,7 @@ def publish_site(
             except Exception:
                 log.warning("No se pudo borrar la versión incompleta %s", base)
             raise
-    files = [*downloads, "index.html"]
+    files = [*downloads, "datapackage.json", "index.html"]
 
     entry = dataset_entry(
         dataset, ruta=ruta, version=version, rows=rows, published_at=published_at, formats=formats,

@@ -34,7 +34,9 @@ NUMERICOS = {"entero", "decimal"}
 
 def portal_dataset_id(dataset: Dataset) -> str | None:
     """The dataset's 4x4 on datos.gov.co, read as the page's "Ver en datos.gov.co" link reads it."""
-    return dataset.datos_gov_co.dataset_id if dataset.datos_gov_co else None
+    from casanare.publish.portal import portal_dataset_id as assigned
+
+    return assigned(dataset)
 
 
 def preview(dataset: Dataset, df: pd.DataFrame, rows: int = FILAS_VISTA_PREVIA) -> dict[str, Any]:

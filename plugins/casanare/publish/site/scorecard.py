@@ -93,6 +93,8 @@ def scorecard_view(scorecard: dict[str, Any] | None, validation: dict[str, Any] 
     Returns None when neither source has anything usable (the page says "sin evaluación").
     """
     view: dict[str, Any] = {"puntaje": None, "criterios": [], "reglas": None, "sello": None, "fecha": None}
+    from casanare.publish.site.perfil import perfil_view
+
     # This run's scorecard (validar stage) is newer than the last stored one.
     if isinstance(validation, dict) and isinstance(validation.get("puntaje_mintic"), dict):
         scorecard = validation["puntaje_mintic"]
@@ -112,6 +114,7 @@ def scorecard_view(scorecard: dict[str, Any] | None, validation: dict[str, Any] 
             view["sello"] = seal["nivel_1"]
         if isinstance(scorecard.get("fecha"), str):
             view["fecha"] = scorecard["fecha"]
+        view["perfil"] = perfil_view(scorecard)
     if isinstance(validation, dict) and isinstance(validation.get("evaluadas"), int):
         evaluated = validation["evaluadas"]
         failed = validation.get("fallidas") if isinstance(validation.get("fallidas"), int) else 0

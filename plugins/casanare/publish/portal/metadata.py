@@ -2,8 +2,9 @@
 
 Managed fields (``GET/PUT /api/views/<id>.json``, as on datos.gov.co): name, description,
 category, tags, license, attribution, contact e-mail (``privateMetadata.contactEmail``), the
-custom fieldsets "Información de la Entidad" and "Información de Datos", and each column's
-display name and description.
+custom fieldsets "Información de la Entidad" and "Información de Datos" (with Fecha Emisión,
+URL Documentación — the dataset's page on casanare.gov.co unless the catalog gives another — and
+URL Normativa when the catalog gives one), and each column's display name and description.
 
 Drift: the last pushed metadata is kept in the dataset state
 (``estado/metadatos_portal.json``). A field where the portal differs from what we last pushed
@@ -18,9 +19,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from casanare.catalog import Dataset
+from casanare.publish.portal.ids import issue_date, stable_tag
 
 if TYPE_CHECKING:
-    from casanare.publish.socrata_hook import SocrataClient
+    from casanare.publish.portal.client import PortalClient
     from casanare.staging import DatasetArea
 
 log = logging.getLogger(__name__)
@@ -44,13 +46,37 @@ LICENCIAS = {
 _PRIVATE = {"privateMetadata.contactEmail"}
 
 
-def desired_metadata(ds: Dataset) -> dict[str, Any]:
-    """The ``PUT /api/views/<id>.json`` body the catalog entry asks for."""
+def documentation_url(ds: Dataset) -> str | None:
+    """URL Documentación: the catalog's, else the dataset's page on casanare.gov.co."""
+    if ds.url_documentacion:
+        return ds.url_documentacion
+    from casanare.dag_docs import website_page_url
+
+    return website_page_url(ds)
+
+
+def desired_metadata(ds: Dataset, fecha_emision: str | None = None) -> dict[str, Any]:
+    """The ``PUT /api/views/<id>.json`` body the catalog entry asks for.
+
+    Args:
+        fecha_emision: date of the first publication (``aaaa-mm-dd``), used when the catalog
+            gives none.
+    """
+    datos = {
+        "Frecuencia de Actualización": ds.frecuencia_portal,
+        "Cobertura Geográfica": ds.cobertura_geografica,
+        "Idioma": ds.idioma,
+        "Fecha Emisión (aaaa-mm-dd)": ds.fecha_emision or fecha_emision or "",
+        "URL Documentación": documentation_url(ds) or "",
+    }
+    if ds.url_normativa:
+        datos["URL Normativa"] = ds.url_normativa
     return {
         "name": ds.nombre,
         "description": ds.descripcion,
         "category": ds.categoria,
-        "tags": list(ds.etiquetas),
+        # The stable tag finds the dataset again even if a run died right after creating it.
+        "tags": [*ds.etiquetas, stable_tag(ds)],
         "licenseId": LICENCIAS.get(ds.licencia, ds.licencia),
         "license": {"name": ds.licencia},
         "attribution": ATRIBUCION,
@@ -62,13 +88,7 @@ def desired_metadata(ds: Dataset) -> dict[str, Any]:
                     "Sector": ds.categoria,
                     "Área o dependencia": ds.dependencia,
                 },
-                "Información de Datos": {
-                    "Frecuencia de Actualización": ds.frecuencia_portal,
-                    "Cobertura Geográfica": ds.cobertura_geografica,
-                    "Idioma": ds.idioma,
-                    "Fecha Emisión (aaaa-mm-dd)": ds.fecha_emision or "",
-                    "URL Documentación": ds.url_documentacion or "",
-                },
+                "Información de Datos": datos,
             }
         },
         "columns": [
@@ -107,15 +127,19 @@ def differences(left: dict[str, Any], right: dict[str, Any], fields: list[str]) 
     return out
 
 
-def sync_metadata(client: SocrataClient, ds: Dataset, state: DatasetArea | None = None) -> dict[str, Any]:
+def revision_metadata(ds: Dataset, fecha_emision: str | None = None) -> dict[str, Any]:
+    """Metadata carried by a DSMAPI revision (columns come from its output schema instead)."""
+    return {k: v for k, v in desired_metadata(ds, fecha_emision).items() if k != "columns"}
+
+
+def sync_metadata(client: PortalClient, ds: Dataset, dataset_id: str, state: DatasetArea | None = None,
+                  fecha_emision: str | None = None) -> dict[str, Any]:
     """Push the catalog's metadata, reporting hand edits on the portal first.
 
     Returns:
         ``{"cambios_manuales": [...], "cambios_catalogo": [...], "actualizado": bool, "verificado": bool}``.
     """
-    assert ds.datos_gov_co is not None
-    dataset_id = ds.datos_gov_co.dataset_id
-    desired = desired_metadata(ds)
+    desired = desired_metadata(ds, fecha_emision or issue_date(state))
     view = client.view(dataset_id)
     # Columns are created with the dataset; a catalog column missing on the portal cannot be
     # described (the PUT would be refused): report it, the data upsert will say more.

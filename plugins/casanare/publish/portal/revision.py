@@ -1,0 +1,150 @@
+"""Stage rows in a DSMAPI revision and apply it in one step (readers see the old or the new version).
+
+The same sequence socrata-py runs (``create_*_revision`` → ``create_upload(...).csv`` →
+``transform`` → ``apply`` → wait for the job), on the project's retrying client. The output
+schema always comes from the catalog (field names, display names, types, descriptions, row
+identifier), so applying a revision also puts the portal's schema in line.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from casanare.errors import PortalNoDisponible
+from casanare.publish.portal.errors import PublicacionRechazada
+from casanare.publish.portal.schema import output_columns
+
+if TYPE_CHECKING:
+    from casanare.catalog import Dataset
+    from casanare.publish.portal.client import PortalClient
+
+log = logging.getLogger(__name__)
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The frame as UTF-8 CSV the portal's transforms read: ISO dates, true/false, empty = null."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        series = df[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            text = series.dt.strftime("%Y-%m-%dT%H:%M:%S")
+            out[col] = text.where(series.notna(), None)
+        elif pd.api.types.is_bool_dtype(series):
+            out[col] = series.map({True: "true", False: "false"})
+        elif series.dtype == object:
+            out[col] = series.map(_cell)
+        else:
+            out[col] = series
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue().encode("utf-8")
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _wait(client: PortalClient, path: str, done: str, timeout: float) -> dict[str, Any]:
+    """Poll a DSMAPI resource until ``resource[done]`` is set."""
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        doc = client.get(path)
+        resource = doc.get("resource") or {}
+        if resource.get(done) or resource.get("failed_at") or resource.get("status") == "failure":
+            return doc
+        if time.monotonic() > deadline:
+            raise PortalNoDisponible(
+                "datos.gov.co no terminó de procesar la revisión a tiempo.",
+                como_corregir="No requiere acción de la dependencia: la plataforma reintentará.",
+                detalles={"ruta": path, "espera_s": timeout},
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def _apply(client: PortalClient, revision: dict[str, Any], output_schema_id: int) -> dict[str, Any]:
+    """``PUT …/apply``; if an earlier attempt's answer was lost and the revision is already closed,
+    follow the job that attempt started instead of failing."""
+    try:
+        return client.dsmapi("PUT", revision["links"]["apply"], {"output_schema_id": output_schema_id})
+    except PublicacionRechazada:
+        current = client.get(revision["links"]["show"])["resource"]
+        jobs = current.get("task_sets") or []
+        if not current.get("closed_at") or not jobs:
+            raise
+        job = max(jobs, key=lambda j: j["id"])
+        base = revision["links"]["show"]
+        return {"resource": job, "links": {"show": f"{base}/task_set/{job['id']}"}}
+
+
+def stage_and_apply(
+    client: PortalClient,
+    ds: Dataset,
+    dataset_id: str,
+    rows: pd.DataFrame,
+    *,
+    action: str,
+    metadata: dict[str, Any] | None = None,
+    revision: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Upload ``rows`` in a ``replace``/``update`` revision with the catalog's schema and apply it.
+
+    Args:
+        revision: an already open revision (the first one of a dataset just created).
+
+    Returns:
+        ``{"revision": seq, "accion": ..., "filas": n, "trabajo": job status}`` (no values).
+
+    Raises:
+        PublicacionRechazada: the portal could not cast some values (type errors) or the job failed.
+    """
+    timeout = client.cfg.revision_timeout
+    revision = revision or client.open_revision(dataset_id, action, metadata)
+    source = client.upload_csv(revision, f"{ds.slug}.csv", csv_bytes(rows))
+    source = _wait(client, source["links"]["show"], "finished_at", timeout)
+    resource = source["resource"]
+    if resource.get("failed_at"):
+        raise PublicacionRechazada(
+            "datos.gov.co no pudo leer el archivo de la revisión.",
+            como_corregir="Equipo de plataforma: revise el registro de la revisión en datos.gov.co.",
+            detalles={"dataset_id": dataset_id, "mensaje_portal": str(resource.get("failure_details"))[:300]},
+        )
+    input_schema = max(resource["schemas"], key=lambda s: s["id"])
+    uploaded = [c["field_name"] for c in input_schema["input_columns"]]
+    transform = source["links"]["input_schema_links"]["transform"].format(input_schema_id=input_schema["id"])
+    output = client.dsmapi("POST", transform, {"output_columns": output_columns(ds, uploaded), "sort_bys": []})
+    output = _wait(client, output["links"]["show"], "completed_at", timeout)
+    errors = int(output["resource"].get("error_count") or 0)
+    if errors:
+        raise PublicacionRechazada(
+            f"datos.gov.co no pudo convertir {errors} fila(s) al tipo de columna del catálogo.",
+            como_corregir="Equipo de plataforma: revise que los tipos del catálogo (entero, decimal, fecha, "
+            "booleano) correspondan a los datos que produce la canalización. Nada se publicó.",
+            detalles={"dataset_id": dataset_id, "filas_con_error": errors},
+        )
+    job = _apply(client, revision, output["resource"]["id"])
+    job = _wait(client, job["links"]["show"], "finished_at", timeout)
+    status = job["resource"].get("status")
+    if status == "failure":
+        raise PublicacionRechazada(
+            "datos.gov.co no pudo aplicar la revisión.",
+            como_corregir="Equipo de plataforma: revise el registro de la revisión en datos.gov.co.",
+            detalles={"dataset_id": dataset_id, "revision": revision["resource"].get("revision_seq"),
+                      "registro": [str(e.get("details"))[:200] for e in job["resource"].get("log") or []][-3:]},
+        )
+    return {"revision": revision["resource"].get("revision_seq"), "accion": action, "filas": len(rows),
+            "trabajo": status}
