@@ -66,7 +66,7 @@ def test_status_page_of_a_failed_run_in_chromium(local_env, failed_run, page):
     assert "Falló" in page.locator("#resultado").inner_text()
     assert "lectura de la fuente" in page.locator("#resultado").inner_text()
     assert page.locator("#que-fallo").is_visible() and page.locator("#como-corregir").is_visible()
-    assert "fila 21" in page.locator("#que-fallo").inner_text()
+    assert "fila 21" in page.locator("main").inner_text()  # where: file, sheet, row, column
     assert "se vuelve a ejecutar solo" in page.locator("#archivo-corregido").inner_text()
     assert re.search(r"\d{4}, 05:00 \(hora de Colombia\)", page.locator("#proxima").inner_text())
     assert "Vacuna inventada" not in page.content()
