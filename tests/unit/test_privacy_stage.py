@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from casanare.catalog import Dataset
+from casanare.catalog import Dataset, load_catalog
 from casanare.errors import DatosPersonalesDetectados, ErrorDeConfiguracion
 from casanare.privacy.kanon import ReidentificacionPosible
 from casanare.privacy.pseudonym import ClaveInvalida
@@ -96,3 +96,25 @@ def test_failure_details_carry_the_rules_summary_without_values():
     summary = info.value.detalles["informe_reglas"]
     assert summary["columnas_eliminadas"] == ["nombre"] and summary["filas_entrada"] == 60
     assert "gmail" not in json.dumps(info.value.as_dict(), ensure_ascii=False)
+
+
+def test_scan_skips_only_columns_published_under_a_legal_basis():
+    from casanare.privacy.stage import legal_basis_exempt
+
+    contratos = load_catalog().get("contratos_gobernacion")
+    # The document type is public by law; the contractor's pseudonym is still scanned (only pseudonyms).
+    assert legal_basis_exempt(contratos) == ["tipo_documento_contratista"]
+    data = yaml.safe_load((ROOT / "tests" / "fixtures" / "catalogo_valido.yaml").read_text(encoding="utf-8"))
+    data["columnas"][2] = {"nombre": "nombre", "tipo": "texto", "descripcion": "Nombre del contratista",
+                           "clasificacion": "publica", "regla": "publicar", "dato_personal": "nombre",
+                           "fundamento_legal": {"norma": "Ley 1150 de 2007", "articulo": "art. 3"}}
+    ds = Dataset.model_validate(data)
+    df = frame()
+    df["nombre"] = ["MARIA GOMEZ RUIZ"] * len(df)
+    _, report = anonimizar(df, ds, key=KEY, reference=REF)
+    assert report["revision_datos_personales"]["estado"] == "sin_hallazgos"
+    without = ds.model_copy(update={"columnas": [
+        c.model_copy(update={"fundamento_legal": None, "dato_personal": None}) if c.nombre == "nombre" else c
+        for c in ds.columnas]})
+    with pytest.raises(DatosPersonalesDetectados):
+        anonimizar(df, without, key=KEY, reference=REF)
