@@ -14,7 +14,6 @@ import os
 import re
 from datetime import UTC, datetime
 from itertools import combinations
-from pathlib import Path
 
 import pytest
 
