@@ -14,6 +14,7 @@ import os
 import re
 from datetime import UTC, datetime
 from itertools import combinations
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,25 @@ def test_positive_control_the_sources_link_people_and_a_group_would_show_it(down
     for a, b in linked_pairs:
         assert grouped[a] & grouped[b], (a, b)  # the harvest would catch a linkable release
         assert not own[a] & own[b], (a, b)  # per-dataset keys: nothing to join on
+
+
+def test_each_run_has_a_numbers_only_privacy_report(downloads):
+    from casanare import settings, tasks
+
+    for ds in load_catalog().priorizados:
+        area, _ = tasks.areas(ds.slug, f"vinculacion__{ds.slug}")
+        informe = area.read_json("manifest.json")["etapas"]["anonimizar"]["informe_privacidad"]
+        assert informe["umbrales"]["retencion_dias"] == 30
+        page = Path(informe["pagina"])
+        assert page.is_file() and page.parent.parent == settings.data_docs_dir() / ds.slug
+        html = page.read_text(encoding="utf-8")
+        assert "Informe de privacidad" in html
+        if ds.microdatos:
+            kanon = informe["k_anonimato"]
+            assert kanon["k_logrado"] >= ds.microdatos.k and "Clases menores que k" in html
+            assert 0 <= kanon["proporcion_clases_menores_k"] <= 1
+        # Numbers only: no published value of the dataset appears in the report.
+        published = area.read_parquet("anonimizado.parquet")
+        long_values = {str(v) for col in published.columns for v in published[col].dropna().unique()
+                       if len(str(v)) >= 8}
+        assert not [v for v in long_values if v in html]

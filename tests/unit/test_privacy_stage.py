@@ -118,3 +118,23 @@ def test_scan_skips_only_columns_published_under_a_legal_basis():
         for c in ds.columnas]})
     with pytest.raises(DatosPersonalesDetectados):
         anonimizar(df, without, key=KEY, reference=REF)
+
+
+def test_a_linkable_group_is_checked_together():
+    """Alone each dataset is 2-anonymous over persons; joined through the group pseudonym it is not."""
+    data = yaml.safe_load((ROOT / "tests" / "fixtures" / "catalogo_valido.yaml").read_text(encoding="utf-8"))
+    data["grupo_seudonimos"] = "salud_escolar"
+    data["microdatos"] = {"cuasi_identificadores": ["edad"], "k": 2, "max_supresion": 0.2,
+                          "excluir_de_k": {"codigo_municipio": "Municipio de la entidad que registra.",
+                                           "valor": "Valor administrativo del registro.",
+                                           "fecha": "Fecha administrativa del registro."}}
+    ds = Dataset.model_validate(data)
+    other = ds.model_copy(update={"slug": "otro_conjunto"})
+    df = frame(20)
+    df["edad"] = 30  # everyone alike here
+    alone, report = anonimizar(df, ds, key=KEY, reference=REF)
+    assert report["k_anonimato"]["unidad"] == "personas" and report["k_anonimato"]["grupo_vinculado"] is True
+    # The other dataset of the group published each of these persons with a distinct attribute.
+    published_other = alone[["id_persona"]].assign(edad=[f"{10 + i}-{14 + i}" for i in range(len(alone))])
+    with pytest.raises(ReidentificacionPosible):
+        anonimizar(df, ds, key=KEY, reference=REF, grupo=[(other, published_other)])
