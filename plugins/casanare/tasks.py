@@ -283,9 +283,24 @@ def _skip_unchanged(ds: Dataset, area: RunArea, state: DatasetArea | None = None
         return "sin cambios en la fuente"
     last = state.last_success() if state is not None else None
     current = (area.stage("anonimizar") or {}).get("hash_publicable")
-    if last and current and last.get("hash_publicado") == current:
+    if not (last and current and last.get("hash_publicado") == current):
+        return None
+    # A run that failed half-way may have changed one target since: only skip when both still
+    # hold what the last success published, so a rerun after a partial failure converges.
+    live = state.read_json(PUBLICADO, {}) or {}
+    if all(live.get(target) == current for target in ("datos_gov_co", "casanare_gov_co")):
         return "sin cambios"
     return None
+
+
+PUBLICADO = "estado/publicado.json"
+
+
+def _mark_published(state: DatasetArea, area: RunArea, target: str) -> None:
+    """Remember which content each target now shows (read by ``_skip_unchanged``)."""
+    live = state.read_json(PUBLICADO, {}) or {}
+    live[target] = (area.stage("anonimizar") or {}).get("hash_publicable")
+    state.write_json(PUBLICADO, live)
 
 
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
@@ -304,6 +319,7 @@ def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
         report = publish_dataset(frame, ds, portal_config(), state, area.url.rsplit("/", 1)[-1])
         log.info("datos.gov.co: %s publicado en el conjunto %s", slug, report["dataset_id"])
         area.record_stage("publicar_datos_gov_co", {"estado": "ok", "filas": report["filas_en_portal"], **report})
+        _mark_published(state, area, "datos_gov_co")
     return {"filas_en_portal": report["filas_en_portal"], "filas_enviadas": report["filas_enviadas"],
             "dataset_id": report["dataset_id"]}
 
@@ -335,6 +351,7 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
         finally:
             transport.close()
         area.record_stage("publicar_casanare_gov_co", {"estado": "ok", **report})
+        _mark_published(state, area, "casanare_gov_co")
     return {"version": report["version"], "filas": report["filas"]}
 
 
@@ -380,3 +397,95 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "publicar_casanare_gov_co": run_publish_website,
     "cerrar": run_close,
 }
+
+
+def run_summarize(slug: str, run_id: str, run_after: datetime | None) -> dict[str, Any]:
+    """End of every run: attempt record, status page, quality report and the DAG run note.
+
+    Runs as the DAG's teardown (after success or failure). Everything it writes is built from
+    the stages' metadata and counts, so none of it can carry a data value.
+    """
+    from casanare.dag_docs import portal_page_url, public_data_docs_url, website_page_url
+    from casanare.extract.vigilancia import ULTIMO_INTENTO
+    from casanare.publish.site.estado import report_url, status_url
+    from casanare.resumen import attempt_record, run_note
+    from casanare.staging import ETAPAS as STAGES
+    from casanare.staging import safe_run_id
+
+    ds = dataset(slug)
+    area, state = areas(slug, run_id)
+    stages = {etapa: area.stage(etapa) for etapa in STAGES}
+    notificado = area.read_json("notificado.json")
+    correo = area.read_json("correo.json") or {}
+    team = settings.platform_team_emails()
+    record = attempt_record(
+        ds, stages, run_id=run_id, fecha=datetime.now(UTC), notificado=notificado,
+        avisados=[*correo.get("para", []), *correo.get("copia", [])] or team,
+        sha256_fuente=_source_hash(ds, stages), contacto_plataforma=", ".join(team),
+    )
+    validated = stages.get("validar") or {}
+    docs = validated.get("data_docs") or (((validated.get("error") or {}).get("detalles") or {}).get("data_docs"))
+    folder = safe_run_id(run_id)
+    links = {
+        "Estado de publicación": status_url(ds),
+        "Informe de calidad": report_url(ds, folder) if validated else None,
+        "Data Docs (técnico)": public_data_docs_url(docs),
+        "Ver en datos.gov.co": portal_page_url(ds),
+        "Ver en casanare.gov.co": website_page_url(ds) if (stages.get("publicar_casanare_gov_co") or {}).get(
+            "estado") == "ok" or state.last_success() else None,
+    }
+    record["enlaces"] = {k: v for k, v in links.items() if v}
+    state.write_json(ULTIMO_INTENTO, record)
+    area.write_json("resumen.json", record)
+    if ds.casanare_gov_co is not None:
+        _write_status_pages(ds, record, validated, folder, links)
+    note = run_note(record, {k: v for k, v in links.items() if v})
+    area.write_bytes("nota.md", note.encode("utf-8"))
+    _set_run_note(slug, run_id, note)
+    log.info("Resumen de %s: %s", slug, record["resultado"])
+    return {"resultado": record["resultado"], "estado": links["Estado de publicación"]}
+
+
+def _source_hash(ds: Dataset, stages: dict[str, Any]) -> str | None:
+    """sha256 of the file that was read (or, when reading failed, of the file there now)."""
+    from casanare.catalog import FuenteArchivo
+
+    recorded = (stages.get("extraer") or {}).get("sha256")
+    if recorded or not isinstance(ds.fuente, FuenteArchivo):
+        return recorded
+    from casanare.extract.vigilancia import sha256_archivo
+
+    try:
+        return sha256_archivo(ds.fuente.ruta_absoluta())
+    except OSError:
+        return None
+
+
+def _write_status_pages(ds: Dataset, record: dict[str, Any], validated: dict[str, Any], folder: str,
+                        links: dict[str, str | None]) -> None:
+    from casanare.connections import website_transport
+    from casanare.publish.site.estado import render_report, render_status, report_path, status_path
+    from casanare.publish.website import _env as site_env
+
+    env = site_env()
+    transport = website_transport()
+    try:
+        if validated:
+            transport.write_file(report_path(ds, folder), render_report(env, ds, record, validated, {
+                "Estado de publicación": links["Estado de publicación"],
+                "Data Docs (detalle técnico, en inglés)": links["Data Docs (técnico)"],
+            }))
+        transport.write_file(status_path(ds), render_status(env, ds, record, {
+            k: v for k, v in links.items() if k != "Estado de publicación"}))
+    finally:
+        transport.close()
+
+
+def _set_run_note(dag_id: str, run_id: str, note: str) -> None:
+    """Write the note through the REST API (connection ``airflow_api``); a missing API only logs."""
+    from casanare.airflow_api import from_connection
+
+    try:
+        from_connection("airflow_api").set_note(dag_id, run_id, note)
+    except Exception as exc:  # the note is a convenience: the status page and staging keep the summary
+        log.warning("No se pudo escribir la nota de la ejecución en Airflow (%s): %s", type(exc).__name__, exc)
