@@ -30,6 +30,7 @@ QUE_SIGNIFICA = {
     "borrar ni duplicar datos publicados, la publicación se detuvo.",
     "error_de_configuracion": "La configuración de la plataforma (catálogo, conexiones o credenciales) impide "
     "ejecutar este conjunto.",
+    "respuesta_del_portal": "El portal o el servidor del sitio respondió algo inesperado y la publicación se detuvo.",
     "error_interno": "Ocurrió un error interno de la plataforma de datos abiertos.",
 }
 # Advice when the failure carries none of its own.
@@ -103,7 +104,11 @@ def classify(error: BaseException | None) -> tuple[str, dict[str, Any] | None]:
     seen = 0
     while error is not None and seen < 8:
         if isinstance(error, DatosAbiertosError):
-            return error.causa, error.as_dict()
+            detalle = error.as_dict()
+            if error.causa == "error_interno" and (error.detalles or {}).get("estado_http"):
+                # An HTTP answer the platform did not expect is not an "internal error": say so.
+                return "respuesta_del_portal", detalle
+            return error.causa, detalle
         error = error.__cause__ or error.__context__
         seen += 1
     return "error_interno", None

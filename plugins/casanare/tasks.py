@@ -283,9 +283,24 @@ def _skip_unchanged(ds: Dataset, area: RunArea, state: DatasetArea | None = None
         return "sin cambios en la fuente"
     last = state.last_success() if state is not None else None
     current = (area.stage("anonimizar") or {}).get("hash_publicable")
-    if last and current and last.get("hash_publicado") == current:
+    if not (last and current and last.get("hash_publicado") == current):
+        return None
+    # A run that failed half-way may have changed one target since: only skip when both still
+    # hold what the last success published, so a rerun after a partial failure converges.
+    live = state.read_json(PUBLICADO, {}) or {}
+    if all(live.get(target) == current for target in ("datos_gov_co", "casanare_gov_co")):
         return "sin cambios"
     return None
+
+
+PUBLICADO = "estado/publicado.json"
+
+
+def _mark_published(state: DatasetArea, area: RunArea, target: str) -> None:
+    """Remember which content each target now shows (read by ``_skip_unchanged``)."""
+    live = state.read_json(PUBLICADO, {}) or {}
+    live[target] = (area.stage("anonimizar") or {}).get("hash_publicable")
+    state.write_json(PUBLICADO, live)
 
 
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
@@ -304,6 +319,7 @@ def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
         report = publish_dataset(frame, ds, portal_config(), state, area.url.rsplit("/", 1)[-1])
         log.info("datos.gov.co: %s publicado en el conjunto %s", slug, report["dataset_id"])
         area.record_stage("publicar_datos_gov_co", {"estado": "ok", "filas": report["filas_en_portal"], **report})
+        _mark_published(state, area, "datos_gov_co")
     return {"filas_en_portal": report["filas_en_portal"], "filas_enviadas": report["filas_enviadas"],
             "dataset_id": report["dataset_id"]}
 
@@ -335,6 +351,7 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
         finally:
             transport.close()
         area.record_stage("publicar_casanare_gov_co", {"estado": "ok", **report})
+        _mark_published(state, area, "casanare_gov_co")
     return {"version": report["version"], "filas": report["filas"]}
 
 

@@ -256,15 +256,18 @@ def test_portal_no_disponible(mail_env, sources):
     assert "No se publicó nada: datos.gov.co y casanare.gov.co siguen mostrando la versión anterior." in text
 
 
-def test_error_interno(mail_env, sources):
+def test_error_de_configuracion(mail_env, sources):
     personal = personal_values(sources)
-    # The pseudonymization key is missing: a platform problem, not the dependencia's.
-    os.environ["AIRFLOW_CONN_CLAVE_SEUDONIMIZACION"] = json.dumps({"conn_type": "generic"})
+    change_data(sources)
+    # The website connection has a type the platform can't use: a platform problem, not the dependencia's.
+    os.environ["AIRFLOW_CONN_CASANARE_GOV_CO"] = json.dumps({"conn_type": "ftp", "host": "sitio.local"})
+    os.environ["CASANARE_RETRY_DELAY_S"] = "0"
     states = run_dag(SLUG)
-    assert states["anonimizar"] == "failed"
+    assert states["publicar_casanare_gov_co"] == "failed"
     mail = the_only_mail(mail_env)
-    check_common(mail, "error de configuración de la plataforma", "anonimizar", personal, dependencia=False)
-    assert "No se publicó nada" in mail["text"]
+    check_common(mail, "error de configuración de la plataforma", "publicar_casanare_gov_co", personal,
+                 dependencia=False)
+    assert "Sí, en parte: se publicó en datos.gov.co" in mail["text"]
 
 
 def test_website_failure_after_the_portal_says_what_is_live_where(mail_env, sources):
