@@ -8,6 +8,7 @@ and leave the portal exactly as it was.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 SLUG = "red_vial_departamental"
 ROOT = Path(__file__).resolve().parents[2]
+_EDITS = itertools.count()
 SODA_TYPES = {"texto": "text", "entero": "number", "decimal": "number", "fecha": "calendar_date",
               "fecha_hora": "calendar_date", "booleano": "checkbox"}
 
@@ -51,7 +53,7 @@ def changed_sources(local_env, tmp_path) -> Iterator[Path]:
     book = openpyxl.load_workbook(path)
     sheet = book["Red vial"]
     column = next(c.column for c in sheet[1] if str(c.value).strip().lower() == "estado")
-    cell = sheet.cell(row=2, column=column)
+    cell = sheet.cell(row=2 + next(_EDITS), column=column)  # another road each time: always a new delta
     cell.value = "Regular" if cell.value != "Regular" else "Malo"
     book.save(path)
     with restored_environ(CASANARE_SOURCE_BASE=str(sources)):
