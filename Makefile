@@ -18,10 +18,11 @@ $(STAMP): requirements.txt
 run: $(STAMP)  ## Genera fuentes, levanta stand-ins y ejecuta cada DAG priorizado una vez
 	$(BIN)/python -m scripts.ejecutar_local
 
-up: $(STAMP)  ## Igual que run y deja airflow standalone y los stand-ins arriba (UI en :8080)
+up: $(STAMP)  ## Igual que run y deja Airflow (UI en http://localhost:8080, usuario y clave impresos) y los stand-ins arriba
 	$(BIN)/python -m scripts.ejecutar_local --mantener
 
-test: $(STAMP)  ## Toda la suite (unit + integration + e2e), como en CI
+test: $(STAMP)  ## Toda la suite (unit + integration + e2e), como en CI; instala chromium y openssh-server si faltan
+	bash scripts/paquetes_sistema.sh
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)  ## Solo pruebas unitarias

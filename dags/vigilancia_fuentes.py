@@ -1,4 +1,7 @@
-"""Platform DAG ``vigilancia_fuentes``: trigger eventual datasets when their source file changes.
+"""Platform DAG ``vigilancia_fuentes``: re-run datasets when their source file changes.
+
+Eventual datasets run whenever their file changes; periodic ones run early when their last run
+failed because of the file and a corrected file (a new sha256) has arrived.
 
 Every 15 minutes one task per eventual dataset (with a file source) compares the file with the
 last value it saw. A changed file makes the task succeed, which emits the file's asset event and
@@ -17,7 +20,7 @@ import pendulum
 from airflow.sdk import DAG, task
 
 from casanare.catalog import load_catalog
-from casanare.extract.vigilancia import es_vigilable
+from casanare.extract.vigilancia import es_vigilable, vigila_correccion
 from casanare.factory import source_asset
 
 OWNER = "Equipo de Datos Abiertos"
@@ -35,14 +38,21 @@ queda **omitida** (skipped) y no se dispara nada.
 - El último valor visto se guarda en el área de staging (`<conjunto>/estado/vigilancia.json`).
 - Un archivo que no existe no dispara nada; el DAG del conjunto se puede ejecutar a mano.
 
+También vigila los conjuntos **periódicos** con fuente de archivo cuya última ejecución **falló por
+el archivo** (no se encontró, tenía errores, no cumplió la calidad o traía datos personales): cuando
+la dependencia deja un archivo corregido (contenido distinto del que falló), el conjunto se vuelve a
+ejecutar solo, sin esperar a su próxima fecha programada.
+
 Conjuntos vigilados: {conjuntos}
 """
 
-_vigilados = [d for d in load_catalog().priorizados if es_vigilable(d)]
+_vigilados = [d for d in load_catalog().priorizados if es_vigilable(d) or vigila_correccion(d)]
 
 with DAG(
     dag_id="vigilancia_fuentes",
-    description="Dispara los DAG de conjuntos eventuales cuando cambia su archivo fuente.",
+    dag_display_name="Vigilancia de archivos fuente",
+    description="Programación: cada 15 minutos. Vuelve a ejecutar un conjunto cuando llega un archivo nuevo "
+    "o corregido.",
     schedule="*/15 * * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="America/Bogota"),
     catchup=False,
@@ -61,7 +71,8 @@ with DAG(
         @task(
             task_id=f"revisar_{_ds.slug}",
             outlets=[source_asset(_ds)],
-            doc_md=f"Revisa si cambió el archivo fuente de **{_ds.nombre}**; si cambió, dispara su DAG.",
+            doc_md=f"Revisa si cambió (o llegó corregido) el archivo fuente de **{_ds.nombre}**; si es así, "
+            "dispara su DAG.",
         )
         def revisar(slug: str = _ds.slug, **context: Any) -> dict[str, Any]:
             from airflow.sdk.exceptions import AirflowSkipException

@@ -53,7 +53,14 @@ def read_link(dag_id: str, run_id: str, task_id: str, key: str, map_index: int =
     with contextlib.suppress(TypeError, ValueError):
         value = json.loads(value)
     # Only web addresses are offered as links: anything else in that key is ignored.
-    return value if isinstance(value, str) and value.startswith(("http://", "https://", "file://")) else ""
+    # Only web addresses: Airflow 3.3's UI shows no button for any other scheme (file:// included).
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else ""
+
+
+def _bogota_middleware() -> Any:
+    from casanare.zona_horaria_ui import ZonaHorariaPorDefecto
+
+    return ZonaHorariaPorDefecto
 
 
 class _XComUrlLink(BaseOperatorLink):
@@ -95,7 +102,11 @@ class DataDocs(_XComUrlLink):
 
 
 class CasanareLinksPlugin(AirflowPlugin):
-    """Registers the three extra links for every DAG of the platform."""
+    """Registers the three extra links for every DAG of the platform, and Bogotá time in the UI."""
 
     name = "casanare_enlaces"
     global_operator_extra_links: ClassVar[list[BaseOperatorLink]] = [VerEnDatosGovCo(), VerEnCasanareGovCo(), DataDocs()]
+    # Airflow 3 has no default_ui_timezone: see casanare/zona_horaria_ui.py.
+    fastapi_root_middlewares: ClassVar[list[dict[str, Any]]] = [
+        {"middleware": _bogota_middleware(), "args": [], "kwargs": {}, "name": "Hora de Colombia en la interfaz"},
+    ]

@@ -1,7 +1,10 @@
 """``make run``: run every prioritized DAG once on the embedded default and print a summary.
 
-Usage: ``python -m scripts.ejecutar_local [--filas 500] [--mantener]``. With ``--mantener``
-(``make up``) the stand-ins stay up and ``airflow standalone`` serves the UI.
+Usage: ``python -m scripts.ejecutar_local [--filas 500] [--mantener]``. Each DAG runs once with
+``airflow dags test`` while an Airflow API server is up, so each run's closing task can write its
+note through the REST API as in production. With ``--mantener`` (``make up``) the API server is
+then replaced by ``airflow standalone`` on :8080 (UI, scheduler, DAG processor, triggerer), which
+stays up with the stand-ins until Ctrl+C or SIGTERM; every child is stopped on the way out.
 """
 
 from __future__ import annotations
@@ -10,21 +13,38 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from scripts.entorno_local import ROOT, VENV_BIN, LocalEnv, generate_sources, migrate_airflow, start_standins
+from scripts.entorno_local import (
+    ROOT,
+    VENV_BIN,
+    LocalEnv,
+    free_port,
+    generate_sources,
+    migrate_airflow,
+    start_airflow,
+    start_standins,
+    stop_process,
+    wait_api,
+)
+from scripts.registros_tareas import split_test_log
 
 
 def run_dag(env: LocalEnv, slug: str, logs: Path) -> float:
+    """``airflow dags test <slug>``: one run now, tasks in-process, next to the running API server."""
     started = time.monotonic()
-    with (logs / f"{slug}.log").open("wb") as out:
+    output = logs / f"{slug}.log"
+    with output.open("wb") as out:
         subprocess.run(
             [str(VENV_BIN / "airflow"), "dags", "test", slug],
             env={**os.environ, **env.env()}, stdout=out, stderr=subprocess.STDOUT, check=False,
         )
+    # Filed per task where the UI of `make up` reads task logs.
+    split_test_log(output.read_text(encoding="utf-8", errors="replace"), env.airflow_home / "logs")
     return time.monotonic() - started
 
 
@@ -61,28 +81,37 @@ def main() -> int:
     parser.add_argument("--datos", type=Path, default=ROOT / "data")
     parser.add_argument("--mantener", action="store_true", help="deja los servicios y airflow standalone arriba")
     parser.add_argument("--solo", default="", help="slugs separados por coma")
+    parser.add_argument("--puertos-libres", action="store_true",
+                        help="con --mantener, usa puertos libres en vez de 8080/8765/8025/8090 (pruebas)")
     args = parser.parse_args()
+    # `kill <pid>` stops everything as Ctrl+C does (the finally block below stops the children).
+    signal.signal(signal.SIGTERM, _interrupt)
 
     from casanare.catalog import load_catalog
 
-    env = LocalEnv(args.datos)
+    fixed = args.mantener and not args.puertos_libres
+    env = LocalEnv(args.datos, api_port=8080 if fixed else free_port())
     for folder in ("staging", "sitio", "correos", "portal", "data_docs", "logs", "registro_sitio"):
         shutil.rmtree(args.datos / folder, ignore_errors=True)
     env.monitoring_db.unlink(missing_ok=True)
     print("▶ Generando fuentes de ejemplo…", flush=True)
     generate_sources(env, args.filas, args.semilla)
     print("▶ Iniciando portal SODA local, servidor SMTP y sitio web…", flush=True)
-    start_standins(env, portal_port=8765 if args.mantener else 0, smtp_port=8025 if args.mantener else 0,
-                   web_port=8090 if args.mantener else 0)
+    start_standins(env, portal_port=8765 if fixed else 0, smtp_port=8025 if fixed else 0,
+                   web_port=8090 if fixed else 0)
     migrate_airflow(env)
+    # The API server takes the run notes the closing tasks write (and serves the UI with --mantener).
+    airflow = start_airflow(env, "api-server", log=args.datos / "airflow_api.log")
+    logs = args.datos / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     slugs = [d.slug for d in load_catalog().priorizados]
     if args.solo:
         slugs = [s for s in slugs if s in set(args.solo.split(","))]
-    logs = args.datos / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     failures = 0
     rows = []
     try:
+        print(f"▶ Esperando la API de Airflow en {env.api_url}…", flush=True)
+        wait_api(env, airflow)
         for slug in slugs:
             print(f"▶ airflow dags test {slug}", flush=True)
             seconds = run_dag(env, slug, logs)
@@ -107,10 +136,19 @@ def main() -> int:
         if not monitor_ok:
             print(f"\n✗ El DAG {MONITOR_DAG} falló: vea {logs / (MONITOR_DAG + '.log')}")
         if args.mantener:
-            keep_running(env)
+            # The UI needs every component: the API server becomes `airflow standalone`.
+            stop_process(airflow)
+            airflow = start_airflow(env, "standalone", log=args.datos / "airflow_standalone.log")
+            wait_api(env, airflow)
+            keep_running(env, airflow)
     finally:
+        stop_process(airflow)
         env.stop()
     return 1 if failures else 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 MONITOR_DAG = "monitoreo_datos_abiertos"
@@ -157,20 +195,26 @@ def print_summary(env: LocalEnv, rows: list[tuple[str, dict]]) -> None:
           " (ids asignados en YAML: make ids-portal)")
     print(f"  Sitio casanare.gov.co local: {env.web.url}/index.html  (carpeta {env.web_dir})")
     print(f"  Tablero de control (monitoreo): {env.web.url}/tablero/index.html")
-    print(f"  Data Docs de calidad: {env.docs_dir}")
+    print(f"  Data Docs de calidad: {env.web.url}/data-docs/<conjunto>/index.html  (carpeta {env.docs_dir})")
+    print(f"  Estado de cada conjunto (para las dependencias): {env.web.url}/seguimiento/<ruta>/")
     print(f"  Instrumentos de transparencia (Registro, Índice, priorización): {env.web_dir / 'transparencia'}")
     print(f"  Evidencias del Sello y anuncios de la Fase III: {env.staging_url}/_instrumentos")
     print(f"  Manifiestos y copias de las fuentes: {env.staging_url}")
     print(f"  Correos enviados ({mails}): {env.mail_dir}")
-    print(f"  Registros de Airflow por conjunto: {env.root / 'logs'}")
+    print(f"  Registros de las tareas (también en la interfaz de Airflow): {env.airflow_home / 'logs'}")
     print("  (El portal y el sitio locales se detienen al terminar; sus datos quedan en la carpeta de datos."
           " Con `make up` siguen corriendo junto con la interfaz de Airflow.)")
 
 
-def keep_running(env: LocalEnv) -> None:
-    print("\n▶ airflow standalone en http://localhost:8080 (Ctrl+C para detener)", flush=True)
+def keep_running(env: LocalEnv, airflow: subprocess.Popen) -> None:
+    user, password = env.login()
+    print(f"\n▶ Interfaz de Airflow: {env.api_url}  (hora de Colombia, America/Bogota)", flush=True)
+    print(f"  Usuario: {user}", flush=True)
+    print(f"  Contraseña: {password}", flush=True)
+    print("  (Ctrl+C detiene Airflow, el portal, el SMTP y el sitio locales)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        subprocess.run([str(VENV_BIN / "airflow"), "standalone"], env={**os.environ, **env.env()}, check=False)
+        while airflow.poll() is None:
+            time.sleep(1)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,23 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         ".xml": "application/xml; charset=utf-8",
     }
 
+    # URL prefix → folder served under it (e.g. "/data-docs" → the Data Docs site).
+    mounts: dict[str, str] = {}  # noqa: RUF012 - set per server through functools.partial
+
+    def __init__(self, *args, mounts: dict[str, str] | None = None, **kwargs) -> None:
+        self.mounts = mounts or {}
+        super().__init__(*args, **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        for prefix, folder in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                rest = path[len(prefix):] or "/"
+                original, self.directory = self.directory, folder
+                try:
+                    return super().translate_path(rest)
+                finally:
+                    self.directory = original
+        return super().translate_path(path)
     access_log: Path | None = None
     _log_lock = threading.Lock()
 
@@ -54,14 +71,19 @@ class WebHandle:
         self.server.server_close()
 
 
-def start_web(root: Path, host: str = "127.0.0.1", port: int = 0, access_log: Path | None = None) -> WebHandle:
-    """Serve ``root``; with ``access_log`` every request is appended to it (kept outside the site)."""
+def start_web(root: Path, host: str = "127.0.0.1", port: int = 0, access_log: Path | None = None,
+              mounts: dict[str, Path] | None = None) -> WebHandle:
+    """Serve ``root`` at ``/`` and each of ``mounts`` (URL prefix → folder) under its prefix; with
+    ``access_log`` every request is appended to it (kept outside the site)."""
     root.mkdir(parents=True, exist_ok=True)
+    for folder in (mounts or {}).values():
+        folder.mkdir(parents=True, exist_ok=True)
     handler_class = _QuietHandler
     if access_log is not None:
         access_log.parent.mkdir(parents=True, exist_ok=True)
         handler_class = type("_LoggingHandler", (_QuietHandler,), {"access_log": access_log})
-    handler = functools.partial(handler_class, directory=str(root))
+    handler = functools.partial(handler_class, directory=str(root),
+                                mounts={k.rstrip("/"): str(v) for k, v in (mounts or {}).items()})
     server = ThreadingHTTPServer((host, port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

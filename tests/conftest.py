@@ -115,9 +115,10 @@ def mariadb_url() -> str:
 @pytest.fixture(scope="session")
 def local_env() -> Iterator:
     """Sample sources, SODA portal, SMTP and website stand-ins, Airflow DB: the ``make run`` setup."""
-    from scripts.entorno_local import LocalEnv, generate_sources, migrate_airflow, start_standins
+    from scripts.entorno_local import LocalEnv, free_port, generate_sources, migrate_airflow, start_standins
 
-    env = LocalEnv(SESSION_DIR / "entorno", airflow_home_override=SESSION_DIR / "airflow")
+    # Free API port: another deployment (an engineer's `make up`) may hold 8080 on this machine.
+    env = LocalEnv(SESSION_DIR / "entorno", airflow_home_override=SESSION_DIR / "airflow", api_port=free_port())
     generate_sources(env, filas=300, semilla=2026)
     start_standins(env)
     os.environ.update(env.env())

@@ -728,8 +728,10 @@ def load_dataset(path: Path) -> Dataset:
     if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
         dataset = cached[2]
     else:
-        text = path.read_text(encoding="utf-8")
-        dataset = _parse_dataset(path, text)
+        dataset = _disk_cache_read(path, stat)
+        if dataset is None:
+            dataset = _parse_dataset(path, path.read_text(encoding="utf-8"))
+            _disk_cache_write(path, dataset)
         _CACHE[path] = (stat.st_mtime_ns, stat.st_size, dataset)
     # Suites and queries are separate files: checked on every load (two stat calls).
     try:
@@ -738,6 +740,67 @@ def load_dataset(path: Path) -> Dataset:
         _check_files(path, _compose(path.read_text(encoding="utf-8")), dataset)  # again, with line numbers
         raise
     return dataset
+
+
+def _disk_cache_dir() -> Path:
+    """Per-user folder (0700) holding the validated entries of unchanged catalog files."""
+    import os
+
+    default = Path.home() / ".cache" / "casanare" / "catalogo"
+    return Path(os.environ.get("CASANARE_CATALOG_CACHE", default))
+
+
+def _disk_entry(path: Path) -> Path:
+    import hashlib
+
+    return _disk_cache_dir() / f"{hashlib.sha256(str(path).encode()).hexdigest()[:32]}.pickle"
+
+
+def _disk_key(path: Path, stat: Any) -> str:
+    """The YAML file's identity plus this module's (a model change invalidates every entry)."""
+    import pydantic
+
+    code = Path(__file__).stat()
+    return f"{path}:{stat.st_mtime_ns}:{stat.st_size}:{code.st_mtime_ns}:{code.st_size}:{pydantic.VERSION}"
+
+
+def _disk_cache_read(path: Path, stat: Any) -> Dataset | None:
+    """The validated entry saved by an earlier process, if the file didn't change since.
+
+    Each dag-processor parse is a fresh interpreter: YAML construction (Python even with libyaml)
+    and validation were most of the catalog load. Entries are pickles, so they are read only
+    from a folder and files owned by this user and writable by nobody else.
+    """
+    import os
+    import pickle
+
+    try:
+        entry = _disk_entry(path)
+        for item in (entry.parent, entry):
+            st = item.stat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return None
+        key, dataset = pickle.loads(entry.read_bytes())
+    except Exception:
+        return None
+    return dataset if key == _disk_key(path, stat) and isinstance(dataset, Dataset) else None
+
+
+def _disk_cache_write(path: Path, dataset: Dataset) -> None:
+    import os
+    import pickle
+
+    try:
+        entry = _disk_entry(path)
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(entry.parent, 0o700)
+        tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pickle.dumps((_disk_key(path, path.stat()), dataset)))
+        os.replace(tmp, entry)
+    except Exception:
+        pass  # a read-only home only costs speed
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -763,11 +826,12 @@ def _parse_dataset(path: Path, text: str) -> Dataset:
     if not isinstance(data, dict):
         raise CatalogError(path, [("(archivo)", 1, "se esperaba un mapa de campos")])
     try:
-        return _validated(path, data, None)
+        dataset = _validated(path, data, None)
     except CatalogError:
         # The node tree (line numbers) is built only on the error path: same checks, same error.
         _validated(path, data, _compose(text))
         raise
+    return dataset
 
 
 def _validated(path: Path, data: dict[str, Any], root: yaml.Node | None) -> Dataset:
@@ -940,8 +1004,10 @@ def load_catalog(directory: Path | None = None) -> Catalog:
                     [("datos_gov_co.dataset_id", None, f"ya lo usa el conjunto '{other}'")],
                 )
     catalog = Catalog(datasets)
+    from casanare.catalog_checks import warn_descriptions
     from casanare.priorizacion import report_on_load
 
+    warn_descriptions(datasets, directory)
     catalog.avisos_priorizacion = report_on_load(catalog.datasets)
     return catalog
 

@@ -45,6 +45,21 @@ def public_data_docs_url(url: str | None) -> str | None:
     return public + url[len(local):] if url.startswith(local) else url
 
 
+def owner_label(dependencia: str) -> str:
+    """The dependencia as Airflow's owner: its commas become U+201A (‚, which looks the same).
+
+    Airflow stores a DAG's owners comma-joined and the UI splits them at each comma, so
+    "Secretaría de Agricultura, Ganadería y Medio Ambiente" would show as two owners.
+    """
+    return " ".join(dependencia.split()).replace(",", "\u201a")
+
+
+def schedule_text(ds: Dataset) -> str:
+    """The schedule in Spanish, in Colombian time (the DAG's description in the UI)."""
+    texto = FRECUENCIAS.get(ds.frecuencia_actualizacion, ds.frecuencia_actualizacion)
+    return f"Programación: {texto}, hora de Colombia (America/Bogota)."
+
+
 FRECUENCIAS = {
     "diaria": "diaria (todos los días, 5:00 a. m.)",
     "semanal": "semanal (lunes, 5:00 a. m.)",

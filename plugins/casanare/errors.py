@@ -152,5 +152,6 @@ CAUSAS: dict[str, str] = {
     "portal_no_disponible": "portal no disponible",
     "cambio_de_volumen": "cambio grande en el número de filas",
     "error_de_configuracion": "error de configuración de la plataforma",
+    "respuesta_del_portal": "respuesta inesperada del portal",
     "error_interno": "error interno",
 }

@@ -14,30 +14,34 @@ import pendulum
 from airflow.sdk import DAG, Asset, Param, task
 
 from casanare.catalog import Dataset
-from casanare.dag_docs import doc_md
+from casanare.dag_docs import doc_md, owner_label, schedule_text
 
 TIMEZONE = "America/Bogota"
 START = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)
 
 
 def schedule_for(ds: Dataset) -> Any:
-    """Cron in America/Bogota for periodic datasets; for eventual ones, the source file's asset.
+    """Cron in America/Bogota, or'ed with the source file's asset when the source is a file.
 
-    An eventual dataset with a file source runs when ``vigilancia_fuentes`` sees that file change
-    (it emits the asset event); an eventual SQL source has no file to watch and runs on demand.
+    ``vigilancia_fuentes`` emits that asset event when an eventual dataset's file changes, and
+    when a corrected file arrives after a run that failed because of the file: either way the
+    dataset runs again by itself. An SQL source has no file to watch: cron only (or on demand).
     """
-    from casanare.extract.vigilancia import es_vigilable
+    from airflow.sdk import AssetOrTimeSchedule
+
+    from casanare.extract.vigilancia import es_vigilable, vigila_correccion
 
     if ds.cron is None:
         return [source_asset(ds)] if es_vigilable(ds) else None
-    return _timetable(ds.cron)
+    cron = _timetable(ds.cron)
+    return AssetOrTimeSchedule(timetable=cron, assets=[source_asset(ds)]) if vigila_correccion(ds) else cron
 
 
 @lru_cache(maxsize=64)
 def _timetable(cron: str) -> Any:
     """One timetable per cron expression: building one parses the cron and describes it in words,
     a tenth of the parse time of a 200-entry catalog; timetables are immutable."""
-    from airflow.timetables.trigger import CronTriggerTimetable
+    from airflow.sdk import CronTriggerTimetable
 
     return CronTriggerTimetable(cron, timezone=TIMEZONE)
 
@@ -65,7 +69,7 @@ def default_args(ds: Dataset) -> dict[str, Any]:
     from casanare.failure_notifier import NotificadorFallo
 
     return {
-        "owner": ds.dependencia,
+        "owner": owner_label(ds.dependencia),
         "retries": 2,
         "retry_delay": timedelta(seconds=int(_env_int("CASANARE_RETRY_DELAY_S", 60))),
         "retry_exponential_backoff": True,
@@ -107,7 +111,8 @@ def build_dag(ds: Dataset) -> DAG:
     slug = ds.slug
     with DAG(
         dag_id=slug,
-        description=ds.nombre[:200],
+        dag_display_name=ds.nombre,
+        description=schedule_text(ds)[:200],
         schedule=schedule_for(ds),
         start_date=START,
         catchup=False,
@@ -115,7 +120,7 @@ def build_dag(ds: Dataset) -> DAG:
         tags=ds.etiquetas_airflow(),
         doc_md=doc_md(ds),
         default_args=default_args(ds),
-        owner_links={ds.dependencia: f"mailto:{ds.contactos[0]}"},
+        owner_links={owner_label(ds.dependencia): f"mailto:{ds.contactos[0]}"},
         params=params(),
     ) as dag:
 
@@ -175,6 +180,21 @@ def build_dag(ds: Dataset) -> DAG:
 
             return run_close(slug, context["run_id"])
 
-        validated = validar(anonimizar(extraer()))
-        cerrar(publicar_casanare_gov_co(publicar_datos_gov_co(validated)))
+        # A teardown runs after every other task, whatever their state, and its own result
+        # does not decide the run's state: the run still fails when a stage failed.
+        @task(task_id="resumir",
+              doc_md="Escribe la nota de la ejecución (visible en la interfaz), la página de estado del "
+              "conjunto para la dependencia y el informe de calidad en español.")
+        def resumir(**context: Any) -> dict[str, Any]:
+            from casanare.tasks import run_summarize
+
+            return run_summarize(slug, context["run_id"], _run_after(context))
+
+        extracted = extraer()
+        anonymized = anonimizar(extracted)
+        validated = validar(anonymized)
+        portal = publicar_datos_gov_co(validated)
+        site = publicar_casanare_gov_co(portal)
+        closed = cerrar(site)
+        [extracted, anonymized, validated, portal, site, closed] >> resumir().as_teardown()
     return dag

@@ -64,7 +64,7 @@ class NotificadorFallo(BaseNotifier):
             ETAPAS,
             RunInfo,
             classify,
-            failure_message,
+            failure_messages,
             log_url,
             published_destinations,
         )
@@ -104,17 +104,44 @@ class NotificadorFallo(BaseNotifier):
             data_docs_url=public_data_docs_url(docs),
             published=published_destinations(stages),
             otras_fallas=others,
+            **_next_steps(ds, causa, run_id, bool(validated)),
         )
         with SmtpHook(smtp_conn_id=self.smtp_conn_id) as hook:
             sender = sender_address(hook)
-            message = failure_message(ds, causa, detalle, run, sender=sender, cc=settings.platform_team_emails())
+            messages = failure_messages(ds, causa, detalle, run, sender=sender, cc=settings.platform_team_emails())
             # The hook's own send_email_smtp only builds HTML bodies; a clerk's mail client
             # deserves the text alternative too, so the prepared client sends our MIME message.
-            hook._smtp_client.send_message(message)
+            for message in messages:
+                hook._smtp_client.send_message(message)
+        # Who was told, for the run note and the status page (addresses only, never data).
+        area.write_json("correo.json", {"para": _addresses(messages[0]["To"]),
+                                        "copia": [a for m in messages[1:] for a in _addresses(m["To"])]})
         log.info("Correo de fallo enviado para %s (causa %s, tarea %s, para %s)", self.slug, causa, ti.task_id,
                  (detalle or {}).get("destinatario", "plataforma"))
 
 
+
+
+def _addresses(header: str | None) -> list[str]:
+    return [a.strip() for a in (header or "").split(",") if a.strip()]
+
+
+def _next_steps(ds: Any, causa: str, run_id: str, validated: bool) -> dict[str, Any]:
+    """Status page, "what happens next" and the run's time in Bogotá, for the e-mail."""
+    from casanare import settings
+    from casanare.publish.site.estado import report_url, status_url
+    from casanare.publish.site.schedule import fecha_larga
+    from casanare.resumen import que_sigue
+    from casanare.staging import safe_run_id
+
+    now = datetime.now(UTC)
+    return {
+        "estado_url": status_url(ds),
+        # Written by the run's closing task moments after this mail leaves.
+        "informe_url": report_url(ds, safe_run_id(run_id)) if validated else None,
+        "que_sigue": que_sigue(ds, causa, now, ", ".join(settings.platform_team_emails())),
+        "fecha_texto": fecha_larga(now, con_dia=True) + " (hora de Colombia)",
+    }
 
 
 @contextmanager

@@ -30,6 +30,7 @@ QUE_SIGNIFICA = {
     "borrar ni duplicar datos publicados, la publicación se detuvo.",
     "error_de_configuracion": "La configuración de la plataforma (catálogo, conexiones o credenciales) impide "
     "ejecutar este conjunto.",
+    "respuesta_del_portal": "El portal o el servidor del sitio respondió algo inesperado y la publicación se detuvo.",
     "error_interno": "Ocurrió un error interno de la plataforma de datos abiertos.",
 }
 # Advice when the failure carries none of its own.
@@ -78,6 +79,11 @@ class RunInfo:
     data_docs_url: str | None = None
     published: list[str] = field(default_factory=list)
     otras_fallas: list[str] = field(default_factory=list)
+    # The dataset's status page on the website (opens without Airflow) and "what happens next".
+    estado_url: str | None = None
+    informe_url: str | None = None
+    que_sigue: str | None = None
+    fecha_texto: str | None = None
 
 
 def recipients(dataset: Dataset, detalle: dict[str, Any] | None, platform: list[str]) -> tuple[list[str], list[str]]:
@@ -98,7 +104,11 @@ def classify(error: BaseException | None) -> tuple[str, dict[str, Any] | None]:
     seen = 0
     while error is not None and seen < 8:
         if isinstance(error, DatosAbiertosError):
-            return error.causa, error.as_dict()
+            detalle = error.as_dict()
+            if error.causa == "error_interno" and (error.detalles or {}).get("estado_http"):
+                # An HTTP answer the platform did not expect is not an "internal error": say so.
+                return "respuesta_del_portal", detalle
+            return error.causa, detalle
         error = error.__cause__ or error.__context__
         seen += 1
     return "error_interno", None
@@ -217,17 +227,28 @@ def message_fields(dataset: Dataset, causa: str, detalle: dict[str, Any] | None,
         filas.insert(0, ("Para", "Equipo de la plataforma de datos abiertos (la dependencia no fue notificada)"))
     if run.otras_fallas:
         filas.append(("Otras etapas que fallaron", "; ".join(run.otras_fallas)))
-    enlaces = [{"etiqueta": "Registro de la ejecución en Airflow", "url": run.log_url}]
+    enlaces = [{"etiqueta": "Registro de la ejecución en Airflow", "url": run.log_url}] if run.log_url else []
     if run.data_docs_url:
         enlaces.append({"etiqueta": "Informe de calidad (Data Docs)", "url": run.data_docs_url})
+    _next_steps(filas, enlaces, run)
     return {
         "nombre": dataset.nombre,
         "dependencia": dataset.dependencia,
-        "ejecucion": run.run_id,
+        "ejecucion": run.fecha_texto or run.run_id,
         "causa": CAUSAS[causa],
         "filas": filas,
         "enlaces": enlaces,
     }
+
+
+def _next_steps(filas: list[tuple[str, str]], enlaces: list[dict[str, str]], run: RunInfo) -> None:
+    """Add "what happens next" and the status page (first link: it opens without Airflow)."""
+    if run.que_sigue:
+        filas.append(("Qué pasa después", run.que_sigue))
+    if run.informe_url:
+        enlaces.insert(0, {"etiqueta": "Informe de calidad de esta ejecución", "url": run.informe_url})
+    if run.estado_url:
+        enlaces.insert(0, {"etiqueta": "Estado de publicación del conjunto", "url": run.estado_url})
 
 
 @lru_cache(maxsize=4)
@@ -261,6 +282,34 @@ def failure_message(
     subject = failure_subject(dataset, causa)
     to, copy = recipients(dataset, detalle, cc or [sender])
     return compose(subject, sender, to, copy, "fallo", asunto=subject, equipo=", ".join(cc) or sender, **values)
+
+
+PREFIJO_COPIA = "[Copia para la plataforma]"
+
+
+def failure_messages(
+    dataset: Dataset, causa: str, detalle: dict[str, Any] | None, run: RunInfo, *, sender: str, cc: list[str]
+) -> list[EmailMessage]:
+    """The failure e-mails: Airflow and Data Docs links only in the platform team's copy.
+
+    A dependencia cannot open Airflow, so when the failure goes to its contacts it gets the
+    status page and the Spanish quality report, and the team gets the same text with every
+    link as a separate copy. A failure for the platform alone is one message with every link.
+    """
+    from dataclasses import replace
+
+    full = failure_message(dataset, causa, detalle, run, sender=sender, cc=cc)
+    team = full["Cc"]
+    if not team:
+        return [full]
+    public = failure_message(dataset, causa, detalle, replace(run, log_url="", data_docs_url=None),
+                             sender=sender, cc=cc)
+    del public["Cc"]  # the team gets its own copy below, with the links the dependencia cannot open
+    copy = full
+    del copy["Cc"]
+    copy.replace_header("To", team)
+    copy.replace_header("Subject", f"{PREFIJO_COPIA} {full['Subject']}")
+    return [public, copy]
 
 
 def compose(

@@ -15,6 +15,7 @@ Layout::
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,10 @@ import fsspec
 if TYPE_CHECKING:
     import pandas as pd
 
+# Staging holds raw personal data (original/, extraido.parquet): on file storage only the
+# platform's user may read it.
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 ETAPAS = ("extraer", "anonimizar", "validar", "publicar_datos_gov_co", "publicar_casanare_gov_co", "cerrar")
 
 
@@ -66,12 +71,58 @@ class Storage:
         """Write atomically where the filesystem allows it (temporary name, then rename)."""
         fs = self.fs
         target = self._fs_path(name)
-        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        self._makedirs(target.rsplit("/", 1)[0])
         tmp = f"{target}.tmp-{datetime.now(UTC).strftime('%H%M%S%f')}"
         with fs.open(tmp, "wb") as fh:
+            self._restrict(tmp)
             fh.write(data)
         fs.mv(tmp, target)
         return self.path(name)
+
+    @property
+    def _local(self) -> bool:
+        return self.url.startswith("file://") or "://" not in self.url
+
+    def _makedirs(self, folder: str) -> None:
+        """Create ``folder`` and its missing parents; on file storage they are 0700."""
+        if not self._local:
+            self.fs.makedirs(folder, exist_ok=True)
+            return
+        missing = []
+        current = folder
+        while current and not os.path.isdir(current):
+            missing.append(current)
+            current = os.path.dirname(current)
+        for path in reversed(missing):
+            os.makedirs(path, mode=DIR_MODE, exist_ok=True)
+            os.chmod(path, DIR_MODE)  # the umask may have narrowed the mode, never widened it
+
+    def _restrict(self, fs_path: str) -> None:
+        if self._local and os.path.exists(fs_path):
+            os.chmod(fs_path, FILE_MODE)
+
+    def secure(self, name: str = "") -> int:
+        """Make everything under ``name`` 0600 (files) / 0700 (folders) on file storage.
+
+        Covers files written by other means (a streamed Parquet, an archived source). Returns
+        how many entries were changed; 0 on object storage, where access is the bucket's policy.
+        """
+        if not self._local:
+            return 0
+        root = self._fs_path(name) if name else fsspec.core.url_to_fs(self.url)[1]
+        if not os.path.exists(root):
+            return 0
+        changed = 0
+        entries = [(root, os.path.isdir(root))]
+        for folder, dirs, files in os.walk(root):
+            entries += [(os.path.join(folder, d), True) for d in dirs]
+            entries += [(os.path.join(folder, f), False) for f in files]
+        for path, is_dir in entries:
+            mode = DIR_MODE if is_dir else FILE_MODE
+            if os.stat(path).st_mode & 0o777 != mode:
+                os.chmod(path, mode)
+                changed += 1
+        return changed
 
     def read_bytes(self, name: str) -> bytes:
         with self.fs.open(self._fs_path(name), "rb") as fh:
@@ -107,8 +158,11 @@ class Storage:
         fs = self.fs
         target = self._fs_path(name)
         if "w" in mode:
-            fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-        return fs.open(target, mode)
+            self._makedirs(target.rsplit("/", 1)[0])
+        handle = fs.open(target, mode)
+        if "w" in mode:
+            self._restrict(target)
+        return handle
 
     def listdir(self, name: str = "") -> list[str]:
         target = self._fs_path(name) if name else fsspec.core.url_to_fs(self.url)[1]

@@ -47,6 +47,10 @@ def stage(area: RunArea, etapa: str):
         area.record_stage(etapa, {"estado": "fallido", "error": {"causa": "error_interno", "tipo": type(exc).__name__,
                                                          "destinatario": "plataforma"}})
         raise
+    finally:
+        # The archived original and the extracted table hold personal data: 0600/0700 on file
+        # storage, whatever wrote them and whether the stage failed or not.
+        area.secure()
 
 
 def run_extract(
@@ -167,7 +171,7 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
             key = pseudonymization_key()
         frame = area.read_parquet("extraido.parquet")
         reference = (run_after or datetime.now(UTC)).date()
-        published, report = anonimizar(frame, ds, key=key, reference=reference)
+        published, report = anonimizar(frame, ds, key=key, reference=reference, grupo=_pseudonym_group(ds))
         from casanare.quality.dominio import blank_counts
 
         # A suppressed cell is counted apart from one missing at the source (invalid ones never get here).
@@ -178,6 +182,7 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
 
         # What would be published, fingerprinted: equal to the last publication means no change.
         report["hash_publicable"] = content_hash(published, ordered=False)
+        report["informe_privacidad"] = _privacy_report(ds, report, area)
         area.record_stage("anonimizar", {"estado": "ok", **report})
     kanon = report.get("k_anonimato") or {}
     # Counts only: the privacy report never carries a value, and neither does this log line.
@@ -186,6 +191,29 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
              report["columnas_no_declaradas_eliminadas"], kanon.get("k_logrado", "no aplica"),
              report["revision_datos_personales"]["estado"])
     return {"filas": report["filas"], "columnas": len(report["columnas_publicadas"])}
+
+
+def _pseudonym_group(ds: Dataset) -> list[tuple[Dataset, Any]]:
+    """The other datasets of ``ds``'s ``grupo_seudonimos`` with their last published table."""
+    if not ds.grupo_seudonimos:
+        return []
+    members = []
+    for other in load_catalog().priorizados:
+        if other.slug != ds.slug and other.grupo_seudonimos == ds.grupo_seudonimos:
+            snapshot = DatasetArea(settings.staging_url(), other.slug).latest_snapshot()
+            if snapshot is not None:
+                members.append((other, snapshot[1]))
+    return members
+
+
+def _privacy_report(ds: Dataset, report: dict[str, Any], area: RunArea) -> dict[str, Any]:
+    """Numbers-only privacy report: into the manifest and beside the dataset's Data Docs."""
+    from casanare.privacy.report import privacy_summary, write_report
+
+    summary = privacy_summary(ds, report)
+    run_name = area.url.rsplit("/", 1)[-1]
+    page = write_report(settings.data_docs_dir() / ds.slug, summary, run_name=run_name)
+    return {**summary, "pagina": str(page)}
 
 
 def run_validate(slug: str, run_id: str) -> dict[str, Any]:
@@ -255,9 +283,24 @@ def _skip_unchanged(ds: Dataset, area: RunArea, state: DatasetArea | None = None
         return "sin cambios en la fuente"
     last = state.last_success() if state is not None else None
     current = (area.stage("anonimizar") or {}).get("hash_publicable")
-    if last and current and last.get("hash_publicado") == current:
+    if not (last and current and last.get("hash_publicado") == current):
+        return None
+    # A run that failed half-way may have changed one target since: only skip when both still
+    # hold what the last success published, so a rerun after a partial failure converges.
+    live = state.read_json(PUBLICADO, {}) or {}
+    if all(live.get(target) == current for target in ("datos_gov_co", "casanare_gov_co")):
         return "sin cambios"
     return None
+
+
+PUBLICADO = "estado/publicado.json"
+
+
+def _mark_published(state: DatasetArea, area: RunArea, target: str) -> None:
+    """Remember which content each target now shows (read by ``_skip_unchanged``)."""
+    live = state.read_json(PUBLICADO, {}) or {}
+    live[target] = (area.stage("anonimizar") or {}).get("hash_publicable")
+    state.write_json(PUBLICADO, live)
 
 
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
@@ -278,6 +321,7 @@ def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
         report = publish_dataset(frame, ds, portal_config(), state, area.url.rsplit("/", 1)[-1])
         log.info("datos.gov.co: %s publicado en el conjunto %s", slug, report["dataset_id"])
         area.record_stage("publicar_datos_gov_co", {"estado": "ok", "filas": report["filas_en_portal"], **report})
+        _mark_published(state, area, "datos_gov_co")
     return {"filas_en_portal": report["filas_en_portal"], "filas_enviadas": report["filas_enviadas"],
             "dataset_id": report["dataset_id"]}
 
@@ -292,6 +336,7 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
         area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": motivo})
         return {"estado": "omitido"}
     with stage(area, "publicar_casanare_gov_co"):
+        from casanare.privacy.stage import release_violation
         from casanare.publish.site.scorecard import latest_scorecard
 
         frame = area.read_parquet("anonimizado.parquet")
@@ -302,10 +347,13 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
             report = publish_site(frame, ds, transport, version=version, published_at=now,
                                   history=state.history(), scorecard=latest_scorecard(settings.staging_url(), slug),
                                   validation=area.stage("validar"),
-                                  sin_cambios=bool((area.stage("extraer") or {}).get("sin_cambios")))
+                                  sin_cambios=bool((area.stage("extraer") or {}).get("sin_cambios")),
+                                  release_check=lambda past: release_violation(past, ds),
+                                  privacidad=area.stage("anonimizar"))
         finally:
             transport.close()
         area.record_stage("publicar_casanare_gov_co", {"estado": "ok", **report})
+        _mark_published(state, area, "casanare_gov_co")
     return {"version": report["version"], "filas": report["filas"]}
 
 
@@ -351,3 +399,95 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "publicar_casanare_gov_co": run_publish_website,
     "cerrar": run_close,
 }
+
+
+def run_summarize(slug: str, run_id: str, run_after: datetime | None) -> dict[str, Any]:
+    """End of every run: attempt record, status page, quality report and the DAG run note.
+
+    Runs as the DAG's teardown (after success or failure). Everything it writes is built from
+    the stages' metadata and counts, so none of it can carry a data value.
+    """
+    from casanare.dag_docs import portal_page_url, public_data_docs_url, website_page_url
+    from casanare.extract.vigilancia import ULTIMO_INTENTO
+    from casanare.publish.site.estado import report_url, status_url
+    from casanare.resumen import attempt_record, run_note
+    from casanare.staging import ETAPAS as STAGES
+    from casanare.staging import safe_run_id
+
+    ds = dataset(slug)
+    area, state = areas(slug, run_id)
+    stages = {etapa: area.stage(etapa) for etapa in STAGES}
+    notificado = area.read_json("notificado.json")
+    correo = area.read_json("correo.json") or {}
+    team = settings.platform_team_emails()
+    record = attempt_record(
+        ds, stages, run_id=run_id, fecha=datetime.now(UTC), notificado=notificado,
+        avisados=[*correo.get("para", []), *correo.get("copia", [])] or team,
+        sha256_fuente=_source_hash(ds, stages), contacto_plataforma=", ".join(team),
+    )
+    validated = stages.get("validar") or {}
+    docs = validated.get("data_docs") or (((validated.get("error") or {}).get("detalles") or {}).get("data_docs"))
+    folder = safe_run_id(run_id)
+    links = {
+        "Estado de publicación": status_url(ds),
+        "Informe de calidad": report_url(ds, folder) if validated else None,
+        "Data Docs (técnico)": public_data_docs_url(docs),
+        "Ver en datos.gov.co": portal_page_url(ds),
+        "Ver en casanare.gov.co": website_page_url(ds) if (stages.get("publicar_casanare_gov_co") or {}).get(
+            "estado") == "ok" or state.last_success() else None,
+    }
+    record["enlaces"] = {k: v for k, v in links.items() if v}
+    state.write_json(ULTIMO_INTENTO, record)
+    area.write_json("resumen.json", record)
+    if ds.casanare_gov_co is not None:
+        _write_status_pages(ds, record, validated, folder, links)
+    note = run_note(record, {k: v for k, v in links.items() if v})
+    area.write_bytes("nota.md", note.encode("utf-8"))
+    _set_run_note(slug, run_id, note)
+    log.info("Resumen de %s: %s", slug, record["resultado"])
+    return {"resultado": record["resultado"], "estado": links["Estado de publicación"]}
+
+
+def _source_hash(ds: Dataset, stages: dict[str, Any]) -> str | None:
+    """sha256 of the file that was read (or, when reading failed, of the file there now)."""
+    from casanare.catalog import FuenteArchivo
+
+    recorded = (stages.get("extraer") or {}).get("sha256")
+    if recorded or not isinstance(ds.fuente, FuenteArchivo):
+        return recorded
+    from casanare.extract.vigilancia import sha256_archivo
+
+    try:
+        return sha256_archivo(ds.fuente.ruta_absoluta())
+    except OSError:
+        return None
+
+
+def _write_status_pages(ds: Dataset, record: dict[str, Any], validated: dict[str, Any], folder: str,
+                        links: dict[str, str | None]) -> None:
+    from casanare.connections import website_transport
+    from casanare.publish.site.estado import render_report, render_status, report_path, status_path
+    from casanare.publish.website import _env as site_env
+
+    env = site_env()
+    transport = website_transport()
+    try:
+        if validated:
+            transport.write_file(report_path(ds, folder), render_report(env, ds, record, validated, {
+                "Estado de publicación": links["Estado de publicación"],
+                "Data Docs (detalle técnico, en inglés)": links["Data Docs (técnico)"],
+            }))
+        transport.write_file(status_path(ds), render_status(env, ds, record, {
+            k: v for k, v in links.items() if k != "Estado de publicación"}))
+    finally:
+        transport.close()
+
+
+def _set_run_note(dag_id: str, run_id: str, note: str) -> None:
+    """Write the note through the REST API (connection ``airflow_api``); a missing API only logs."""
+    from casanare.airflow_api import from_connection
+
+    try:
+        from_connection("airflow_api").set_note(dag_id, run_id, note)
+    except Exception as exc:  # the note is a convenience: the status page and staging keep the summary
+        log.warning("No se pudo escribir la nota de la ejecución en Airflow (%s): %s", type(exc).__name__, exc)

@@ -259,6 +259,9 @@ _ROUTES: list[Route] = [
             + r"/source/(?P<sid>\d+)/schema/(?P<iid>\d+)/output/(?P<oid>\d+)/validate_row_id/(?P<tid>\d+)$",
             "output_validate",
         ),
+        # Human pages (standins/soda/pagina.py): /d/<4x4> redirects to /<categoría>/<nombre>/<4x4>.
+        ("GET", r"^/d/" + _FF + r"$", "page_redirect"),
+        ("GET", r"^/(?!api/|resource/|__standin/)[^/]+/[^/]+/" + _FF + r"$", "page_show"),
         ("GET", r"^/__standin/stats$", "admin_stats"),
         ("GET", r"^/__standin/health$", "admin_health"),
         ("POST", r"^/__standin/faults$", "admin_faults"),
@@ -527,6 +530,22 @@ class Handler(BaseHTTPRequestHandler):
         return 200, self.server.store.delete_row(ff, urllib.parse.unquote(row))
 
     # -- views ---------------------------------------------------------------------
+    def h_page_redirect(self, ff: str) -> tuple[int, Any]:
+        from standins.soda.pagina import page_path
+
+        self._send_bytes(302, b"", "text/html; charset=utf-8",
+                         {"Location": page_path(self.server.store.view_json(ff))})
+        return 302, None
+
+    def h_page_show(self, ff: str) -> tuple[int, Any]:
+        from standins.soda.pagina import page_path, render
+
+        view = self.server.store.view_json(ff)
+        if self.route_path != page_path(view):  # an old name or category: send to the current page
+            return self.h_page_redirect(ff)
+        self._send_bytes(200, render(view), "text/html; charset=utf-8")
+        return 200, None
+
     def h_view_get(self, ff: str) -> tuple[int, Any]:
         if (self._param("read") or "").lower() == "true":
             self.server.store.bump(ff, "view_count")

@@ -50,6 +50,12 @@ def env(local_env, tmp_path_factory) -> Iterator:
             states = run_dag(slug)
             assert set(states.values()) == {"success"}, (slug, states)
         yield local_env
+        # Leave the session's targets as the generated sources publish them, for the next modules.
+        for path, data in local_env.originales.items():
+            (copy / path).write_bytes(data)
+        for slug in (PQRSD, PRESUPUESTO, VACUNACION):
+            states = run_dag(slug, aceptar_cambio_de_volumen=True)
+            assert set(states.values()) == {"success"}, (slug, states)
 
 
 @pytest.fixture(autouse=True)

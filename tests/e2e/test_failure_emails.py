@@ -97,16 +97,25 @@ def expected_recipients() -> tuple[list[str], list[str]]:
 
 
 def the_only_mail(env) -> dict:
+    """The one failure e-mail, plus the platform team's copy when it went to the dependencia."""
+    from casanare.notify import PREFIJO_COPIA
+
     messages = env.smtp.messages()
-    assert len(messages) == 1, [m["Subject"] for m in messages]
-    msg = messages[0]
+    mails = [m for m in messages if not m["Subject"].startswith(PREFIJO_COPIA)]
+    copies = [m for m in messages if m["Subject"].startswith(PREFIJO_COPIA)]
+    assert len(mails) == 1 and len(copies) <= 1, [m["Subject"] for m in messages]
+    msg = mails[0]
     text = msg.get_body(preferencelist=("plain",)).get_content()
     html = msg.get_body(preferencelist=("html",)).get_content()
-    return {"msg": msg, "text": text, "html": html}
+    copy = copies[0] if copies else None
+    return {"msg": msg, "text": text, "html": html, "copy": copy,
+            "copy_text": copy.get_body(preferencelist=("plain",)).get_content() if copy else "",
+            "copy_html": copy.get_body(preferencelist=("html",)).get_content() if copy else ""}
 
 
 def check_common(mail: dict, causa: str, task_id: str, personal: set[str], *, dependencia: bool = True) -> None:
-    """Subject, recipients (the dependencia with the team in copy, or the team alone), links, no data."""
+    """Subject, recipients (the dependencia plus a separate copy for the team, or the team alone),
+    links (Airflow only in what the team reads), no data."""
     import html as htmllib
 
     from casanare.catalog import load_catalog
@@ -115,20 +124,27 @@ def check_common(mail: dict, causa: str, task_id: str, personal: set[str], *, de
     nombre = load_catalog().get(SLUG).nombre
     assert msg["Subject"] == f"[Datos Abiertos Casanare] {nombre}: {causa}"
     to, cc = expected_recipients()
-    if not dependencia:  # platform problems never reach the dependencia
-        to, cc = cc, []
-        assert msg["Cc"] is None
-        assert "la dependencia no fue notificada" in text.lower()
-    else:
-        assert [a.addr_spec for a in msg["Cc"].addresses] == cc
-    assert [a.addr_spec for a in msg["To"].addresses] == to
-    # The SMTP envelope proves the copy to the platform team was really delivered.
-    assert sorted(msg["X-Envelope-To"].split(", ")) == sorted(to + cc)
-    assert msg.get_content_type() == "multipart/alternative"
     log_link = re.compile(
         rf"http://airflow\.casanare\.local:8080/dags/{SLUG}/runs/[^/\s\"]*%3A[^/\s\"]*/tasks/{task_id}"
     )
-    assert log_link.search(text) and log_link.search(html)
+    assert msg["Cc"] is None
+    if not dependencia:  # platform problems never reach the dependencia: one mail, every link
+        to = cc
+        assert mail["copy"] is None
+        assert "la dependencia no fue notificada" in text.lower()
+        assert log_link.search(text) and log_link.search(html)
+    else:
+        # The SMTP envelopes prove each message really went to its readers.
+        copy = mail["copy"]
+        assert copy["Subject"] == f"[Copia para la plataforma] {msg['Subject']}"
+        assert sorted(copy["X-Envelope-To"].split(", ")) == sorted(cc)
+        # Airflow links only in the platform's copy; the dependencia gets its status page instead.
+        assert log_link.search(mail["copy_text"]) and log_link.search(mail["copy_html"])
+        assert "airflow.casanare.local" not in text and "airflow.casanare.local" not in html
+        assert "/seguimiento/vacunacion-pai/" in text and "Qué pasa después" in text
+    assert [a.addr_spec for a in msg["To"].addresses] == to
+    assert sorted(msg["X-Envelope-To"].split(", ")) == sorted(to)
+    assert msg.get_content_type() == "multipart/alternative"
     plain_html = htmllib.unescape(re.sub(r"<[^>]+>", " ", html))
     for body in (text, plain_html):
         assert "Traceback" not in body and 'File "' not in body
@@ -240,15 +256,18 @@ def test_portal_no_disponible(mail_env, sources):
     assert "No se publicó nada: datos.gov.co y casanare.gov.co siguen mostrando la versión anterior." in text
 
 
-def test_error_interno(mail_env, sources):
+def test_error_de_configuracion(mail_env, sources):
     personal = personal_values(sources)
-    # The pseudonymization key is missing: a platform problem, not the dependencia's.
-    os.environ["AIRFLOW_CONN_CLAVE_SEUDONIMIZACION"] = json.dumps({"conn_type": "generic"})
+    change_data(sources)
+    # The website connection has a type the platform can't use: a platform problem, not the dependencia's.
+    os.environ["AIRFLOW_CONN_CASANARE_GOV_CO"] = json.dumps({"conn_type": "ftp", "host": "sitio.local"})
+    os.environ["CASANARE_RETRY_DELAY_S"] = "0"
     states = run_dag(SLUG)
-    assert states["anonimizar"] == "failed"
+    assert states["publicar_casanare_gov_co"] == "failed"
     mail = the_only_mail(mail_env)
-    check_common(mail, "error de configuración de la plataforma", "anonimizar", personal, dependencia=False)
-    assert "No se publicó nada" in mail["text"]
+    check_common(mail, "error de configuración de la plataforma", "publicar_casanare_gov_co", personal,
+                 dependencia=False)
+    assert "Sí, en parte: se publicó en datos.gov.co" in mail["text"]
 
 
 def test_website_failure_after_the_portal_says_what_is_live_where(mail_env, sources):

@@ -65,13 +65,14 @@ def test_manifest_records_every_stage(vacunacion_run):
     env, _ = vacunacion_run
     last = DatasetArea(env.staging_url, SLUG).last_success()
     manifest = RunArea(env.staging_url, SLUG, last["ejecucion"]).read_json("manifest.json")
-    assert manifest["resultado"] == "exito"
     extract = manifest["etapas"]["extraer"]
     assert len(extract["sha256"]) == 64 and extract["filas"] > 0
     assert set(manifest["filas_por_etapa"]) >= {"extraer", "anonimizar", "validar"}
     assert manifest["etapas"]["validar"]["exito"] is True
-    assert manifest["etapas"]["publicar_datos_gov_co"]["estado"] == "ok"
-    assert manifest["etapas"]["publicar_casanare_gov_co"]["estado"] == "ok"
+    # An earlier module of the session may already have published these very rows: then both
+    # publications are skipped together and the manifest says so.
+    estados = frozenset(manifest["etapas"][e]["estado"] for e in ("publicar_datos_gov_co", "publicar_casanare_gov_co"))
+    assert (manifest["resultado"], estados) in {("exito", frozenset({"ok"})), ("sin cambios", frozenset({"omitido"}))}
 
 
 def test_website_lists_the_dataset(vacunacion_run):

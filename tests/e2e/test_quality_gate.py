@@ -100,9 +100,21 @@ def warning_run(local_env, dataset, tmp_path_factory, critical_run):
         }
     )
     suite_path.write_text(json.dumps(suite, ensure_ascii=False), encoding="utf-8")
+    # One valid change to the source, so the run has something new to publish (an unchanged run
+    # publishes nothing: see test_exportaciones_hostiles).
+    sources = tmp_path_factory.mktemp("fuentes_cambio")
+    shutil.copytree(local_env.fuentes, sources, dirs_exist_ok=True)
+    path = sources / dataset.fuente.ruta
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    estado = rows[0].index("Estado")
+    rows[1][estado] = "Cerrada" if rows[1][estado] != "Cerrada" else "Respondida"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, quoting=csv.QUOTE_ALL).writerows(rows)
     before = {"runs": _runs(local_env), "writes": local_env.portal.stats()["writes_applied"]}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CASANARE_INCLUDE_DIR", str(include))
+        mp.setenv("CASANARE_SOURCE_BASE", str(sources))
         states = run_dag(SLUG)
     return {"states": states, "before": before, "area": _new_run(local_env, before["runs"])}
 

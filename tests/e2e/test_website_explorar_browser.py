@@ -219,7 +219,8 @@ def test_catalog_index_has_a_small_chart_per_dataset(site, browser):
             row = pg.locator("#tabla-conjuntos tbody tr", has=pg.get_by_role("link", name=ds.nombre, exact=True))
             mini = row.locator("svg.grafico-mini")
             assert mini.count() == 1 and mini.is_visible(), ds.slug
-            assert mini.get_attribute("role") == "img" and ds.nombre in mini.locator("title").text_content()
+            assert mini.get_attribute("role") == "img" and mini.locator("title").text_content()
+            assert f"Conjunto: {ds.nombre}." in mini.locator("desc").text_content()
         pg.screenshot(path=str(ARTIFACTS / "sitio_catalogo_mini.png"), full_page=True)
     finally:
         context.close()

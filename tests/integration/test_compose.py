@@ -204,3 +204,16 @@ def test_portal_connection_fields_match_what_the_code_reads(env_example: dict[st
     assert config.app_token == "cambiar-app-token"
     assert config.username == "cambiar-api-key-id"
     assert config.password == "cambiar-api-key-secret"
+
+
+def test_data_docs_and_status_pages_are_served(compose: dict) -> None:
+    services = compose["services"]
+    web = services["sitio-web"]
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in web["volumes"]}
+    assert mounts == {"sitio-web": "/srv/sitio", "data-docs": "/srv/data-docs"}
+    conf = compose["configs"]["sitio-nginx"]["content"]
+    assert "location /data-docs/ { alias /srv/data-docs/;" in conf and "root /srv/sitio;" in conf
+    env = _env(services["airflow-scheduler"])
+    assert env["AIRFLOW__CORE__DEFAULT_TIMEZONE"] == "America/Bogota"
+    assert env["CASANARE_DATA_DOCS_URL"].endswith(":8090/data-docs}")
+    assert "AIRFLOW_CONN_AIRFLOW_API" in env

@@ -41,6 +41,11 @@ def test_novedad_new_changed_and_unchanged():
     changed = success("r3", "b" * 64, WHEN + timedelta(days=2))
     assert novedad([first, rerun, changed], announced).tipo == "actualizado"
     assert novedad([first, {**changed, "sin_cambios": True}], announced) is None
+    # The published table's hash wins over the source's: a source change that publishes the same
+    # table (e.g. only a withheld column changed) is not news.
+    same_table = {**success("r4", "d" * 64, WHEN + timedelta(days=3)), "hash_publicado": "h1"}
+    assert novedad([first, same_table], {"ejecucion": "r3", "sha256": "h1"}) is None
+    assert novedad([first, same_table], {"ejecucion": "r3", "sha256": "h0"}).sha256 == "h1"
 
 
 def test_texts_per_channel_with_the_link_and_x_within_280():

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from casanare.catalog import CRON_POR_FRECUENCIA, load_catalog
+from casanare.dag_docs import owner_label
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_TASKS = {
+    "resumir",
     "extraer", "anonimizar", "validar", "publicar_datos_gov_co", "publicar_casanare_gov_co", "cerrar"
 }
 
@@ -53,8 +55,11 @@ def test_every_dag_is_explained_and_safe(dataset_dags):
         assert ds.categoria in dag.tags, dag_id
         assert ("datos-personales" in dag.tags) == ds.tiene_datos_personales, dag_id
         assert set(dag.task_ids) >= EXPECTED_TASKS, dag_id
+        # Spanish name in the UI; owner never split at a comma (the UI splits owners at ",").
+        assert dag.dag_display_name == ds.nombre, dag_id
+        assert "hora de Colombia" in dag.description, dag_id
         for task in dag.tasks:
-            assert task.owner == ds.dependencia, (dag_id, task.task_id)
+            assert task.owner == owner_label(ds.dependencia) and "," not in task.owner, (dag_id, task.task_id)
             assert task.retries >= 2, (dag_id, task.task_id)
             assert task.retry_exponential_backoff, (dag_id, task.task_id)
             assert task.on_failure_callback, (dag_id, task.task_id)
@@ -64,21 +69,25 @@ def test_schedules_follow_declared_frequency(dataset_dags):
     catalog = load_catalog()
     for dag_id, dag in dataset_dags.items():
         cron = CRON_POR_FRECUENCIA[catalog.get(dag_id).frecuencia_actualizacion]
-        timetable = dag.timetable
+        # File sources also run when a corrected file arrives (cron OR the source asset).
+        timetable = getattr(dag.timetable, "timetable", dag.timetable)
         if cron is None:
-            assert getattr(timetable, "_expression", None) is None, dag_id
+            assert getattr(timetable, "expression", None) is None, dag_id
             continue
-        assert timetable._expression == cron, dag_id
-        assert str(timetable._timezone.name) == "America/Bogota", dag_id
+        assert timetable.expression == cron, dag_id
+        assert str(getattr(timetable.timezone, "name", timetable.timezone)) == "America/Bogota", dag_id
 
 
 def test_pipeline_order(dataset_dags):
     for dag_id, dag in dataset_dags.items():
-        assert dag.get_task("extraer").downstream_task_ids == {"anonimizar"}, dag_id
-        assert dag.get_task("anonimizar").downstream_task_ids == {"validar"}, dag_id
+        def down(task_id: str, dag=dag) -> set[str]:
+            return dag.get_task(task_id).downstream_task_ids - {"resumir"}  # the teardown follows every stage
+
+        assert down("extraer") == {"anonimizar"}, dag_id
+        assert down("anonimizar") == {"validar"}, dag_id
         # The website follows the reconciled portal publication: both targets always agree.
-        assert dag.get_task("validar").downstream_task_ids == {"publicar_datos_gov_co"}
-        assert dag.get_task("publicar_datos_gov_co").downstream_task_ids == {"publicar_casanare_gov_co"}
+        assert down("validar") == {"publicar_datos_gov_co"}
+        assert down("publicar_datos_gov_co") == {"publicar_casanare_gov_co"}
         assert dag.get_task("cerrar").upstream_task_ids == {"publicar_casanare_gov_co"}
         assert dag.params["aceptar_cambio_de_volumen"] is False
 
@@ -121,3 +130,16 @@ def test_parsing_makes_no_connection_lookup_network_call_or_heavy_import(tmp_pat
     assert report["dags"] == len(load_catalog().priorizados)
     assert report["lookups"] == 0
     assert report["heavy"] == []
+
+
+def test_owner_with_comma_stays_one_owner():
+    label = owner_label("Secretaría de Agricultura, Ganadería y Medio Ambiente")
+    assert label.split(",") == [label]
+    assert label == "Secretaría de Agricultura\u201a Ganadería y Medio Ambiente"
+
+
+def test_run_summary_is_a_teardown_after_every_stage(dataset_dags):
+    for dag_id, dag in dataset_dags.items():
+        resumir = dag.get_task("resumir")
+        assert resumir.is_teardown, dag_id
+        assert set(resumir.upstream_task_ids) == EXPECTED_TASKS - {"resumir"}, dag_id

@@ -187,3 +187,12 @@ def test_complete_file_without_final_newline_but_quoted_last_field_is_accepted(t
     text = "\r\n".join(",".join(f'"{c}"' for c in r) for r in rows)
     report, _ = _extract(tmp_path, "sin_salto.csv", text)
     assert report["filas"] == 3
+
+
+def test_an_export_that_always_omits_trailing_empty_fields_is_not_truncated(tmp_path):
+    from tests.malformed_corpus import HEADERS, filas
+
+    rows = [HEADERS, *[r[:6] for r in filas(4)]]  # every record lacks the last (optional) field
+    text = "\r\n".join(",".join(f'"{c}"' for c in r) for r in rows) + "\r\n"
+    report, _ = _extract(tmp_path, "ragged.csv", text)
+    assert report["filas"] == 4

@@ -268,3 +268,17 @@ def test_file_problems_never_ask_the_dependencia_to_edit_the_catalog(tmp_path):
         if info.value.destinatario == "dependencia":
             advice = (info.value.mensaje + " " + info.value.como_corregir).lower()
             assert "catálogo" not in advice and "yaml" not in advice, caso.id
+
+
+def test_unexpected_portal_answer_is_named_with_its_http_status():
+    from casanare.publish.portal.errors import PublicacionRechazada
+
+    exc = PublicacionRechazada("El portal datos.gov.co rechazó la petición.",
+                               detalles={"estado_http": 401, "ruta": "/resource/abcd-1234.json"})
+    causa, detalle = classify(wrapped(exc))
+    msg = failure_message(dataset(), causa, detalle, run_info(task_id="publicar_datos_gov_co"),
+                          sender="d@casanare.gov.co", cc=CC)
+    assert msg["Subject"].endswith(": respuesta inesperada del portal")
+    assert [a.strip() for a in msg["To"].split(",")] == CC
+    text, _ = parts(msg)
+    assert "HTTP 401 en /resource/abcd-1234.json" in text and "credenciales" in text

@@ -16,7 +16,7 @@ from casanare.instruments.generar import evidencias_sello
 from casanare.instruments.sello import COLUMNAS_SELLO, NIVEL_1
 from casanare.publish.website import LocalFolder, publish_site
 from casanare.quality.scorecard import build_scorecard, save_scorecard
-from casanare.staging import DatasetArea, RunArea
+from casanare.staging import PORTAL_ID_FILE, DatasetArea, RunArea
 
 pytestmark = pytest.mark.unit
 WHEN = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
@@ -47,6 +47,8 @@ def published(tmp_path):
     card = build_scorecard(df, ds, validacion, None, ahora=WHEN, ultima_actualizacion=WHEN, historial=[],
                            sha256="a" * 64, duplicados_origen=0)
     save_scorecard(staging, SLUG, "manual__r1", card)
+    # The 4x4 the portal assigned at creation (the catalog may not declare it).
+    DatasetArea(staging, SLUG).write_json(PORTAL_ID_FILE, {"dataset_id": "asig-0001"})
     DatasetArea(staging, SLUG).record_success({"ejecucion": "manual__r1", "fecha": WHEN.isoformat(),
                                                "sha256": "a" * 64, "filas_publicadas": 60,
                                                "version_sitio": "20261122T153000"})
@@ -68,7 +70,7 @@ def test_one_workbook_per_published_dataset_in_the_plan_format(published):
     assert len(level1) == 4 and all(r["Cumple"] == "Sí" for r in level1)
     assert all(r["Evidencia"] and r["Descripción"] and r["Fuente del criterio"] for r in body)
     portal = next(r for r in body if r["Requisito"].startswith("Publicación en el Portal"))
-    assert portal["Evidencia"].endswith("/d/cas1-eje1") or "/d/" in portal["Evidencia"]
+    assert portal["Evidencia"].endswith("/d/asig-0001") and portal["Cumple"] == "Sí"
     summary = dict(book["Resumen"].iter_rows(min_row=2, values_only=True))
     assert summary["Resultado"] == "La evidencia soporta el nivel 1 del Sello de Excelencia."
 

@@ -218,18 +218,21 @@ def _chunks(
     """Stream the records after the header; the last one is checked for truncation."""
     record = consumed
     last: tuple[int, list[str]] | None = None
+    before_last = width  # field count of the record before the last one
     try:
         chunk: list[list[Any]] = []
         for row in _chain(buffered, reader):
             record += 1
             if any(cell.strip() for cell in row):
+                if last is not None:
+                    before_last = len(last[1])
                 last = (record, row)
             chunk.append(row)
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
                 chunk = []
         if last is not None:
-            _check_complete(path, last[0], last[1], width)
+            _check_complete(path, last[0], last[1], min(width, before_last))
         if chunk:
             yield chunk
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -250,8 +253,9 @@ def _chain(buffered: list[list[str]], reader: Iterator[list[str]]) -> Iterator[l
 
 
 def _check_complete(path: Path, row_number: int, row: list[str], width: int) -> None:
-    """A last record with fewer fields than the header, or an unterminated last line without
-    quotes, is an export that was cut: publishing it would silently lose rows or digits."""
+    """A last record with fewer fields than the header (and than the record before it: an export
+    that always omits trailing empty fields is ragged, not cut), or an unterminated last line
+    without quotes, is an export that was cut: publishing it would silently lose rows or digits."""
     with path.open("rb") as fh:
         fh.seek(max(0, path.stat().st_size - TAIL_BYTES))
         tail = fh.read()

@@ -20,12 +20,25 @@ from casanare.catalog import Dataset, FuenteArchivo
 from casanare.staging import DatasetArea
 
 ESTADO = "estado/vigilancia.json"
+# Last attempt of the dataset's DAG, written by its closing ``resumir`` task (see casanare.estado).
+ULTIMO_INTENTO = "estado/ultimo_intento.json"
 BLOCK = 1 << 20
 
 
 def es_vigilable(ds: Dataset) -> bool:
     """Eventual, prioritized datasets whose source is a file."""
     return ds.priorizado and ds.frecuencia_actualizacion == "eventual" and isinstance(ds.fuente, FuenteArchivo)
+
+
+def vigila_correccion(ds: Dataset) -> bool:
+    """Periodic, prioritized datasets with a file source: a corrected file re-runs a failed run."""
+    return ds.priorizado and ds.frecuencia_actualizacion != "eventual" and isinstance(ds.fuente, FuenteArchivo)
+
+
+def espera_correccion(estado: DatasetArea) -> dict[str, Any] | None:
+    """The last attempt if it failed because of the source file (so a corrected file re-runs it)."""
+    intento = estado.read_json(ULTIMO_INTENTO) or {}
+    return intento if intento.get("resultado") == "fallido" and intento.get("reintento_con_archivo") else None
 
 
 def uri_fuente(ds: Dataset) -> str:
@@ -61,6 +74,13 @@ def revisar_fuente(ds: Dataset, estado: DatasetArea) -> dict[str, Any]:
     """
     assert isinstance(ds.fuente, FuenteArchivo)
     path = ds.fuente.ruta_absoluta()
+    fallido = None
+    if vigila_correccion(ds):
+        # A periodic dataset runs on its cron; the watcher only re-runs it early when its last
+        # run failed because of the file and a different file (new sha256) has arrived since.
+        fallido = espera_correccion(estado)
+        if fallido is None:
+            return {"cambio": False, "motivo": "la última ejecución no falló por el archivo", "archivo": path.name}
     anterior = estado.read_json(ESTADO) or {}
     try:
         info = path.stat()
@@ -70,8 +90,14 @@ def revisar_fuente(ds: Dataset, estado: DatasetArea) -> dict[str, Any]:
     if anterior and all(anterior.get(k) == v for k, v in firma.items()):
         return {"cambio": False, "motivo": "mismo tamaño y fecha de modificación", "archivo": path.name}
     digest = sha256_archivo(path)
-    referencia = anterior.get("sha256") or (estado.last_success() or {}).get("sha256")
-    cambio = digest != referencia
+    if fallido is not None:
+        # New = neither the file that failed nor one already seen (and re-run) since the failure.
+        referencia = fallido.get("sha256_fuente")
+        visto = anterior.get("sha256") if anterior.get("revisado", "") >= fallido.get("fecha", "") else None
+        cambio = digest not in {referencia, visto}
+    else:
+        referencia = anterior.get("sha256") or (estado.last_success() or {}).get("sha256")
+        cambio = digest != referencia
     estado.write_json(ESTADO, {**firma, "sha256": digest, "revisado": datetime.now(UTC).isoformat(timespec="seconds"),
                                "archivo": path.name})
     return {

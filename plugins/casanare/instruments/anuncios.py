@@ -54,6 +54,12 @@ class Novedad:
     filas: int | None
 
 
+def huella(entry: dict[str, Any]) -> str | None:
+    """What identifies the published content of a run: the hash of the published table when the
+    run recorded it, else the source's sha256."""
+    return entry.get("hash_publicado") or entry.get("sha256")
+
+
 def novedad(history: list[dict[str, Any]], anunciado: dict[str, Any] | None) -> Novedad | None:
     """What the latest successful run means for Fase III, or None (nothing new to say).
 
@@ -69,20 +75,20 @@ def novedad(history: list[dict[str, Any]], anunciado: dict[str, Any] | None) -> 
     if last.get("sin_cambios") is True or str(last.get("resultado", "")).lower() == "sin cambios":
         return None
     if anunciado is None:
-        previous = [h for h in history[:-1] if h.get("sha256")]
+        previous = [h for h in history[:-1] if huella(h)]
         if not previous:
             tipo = "nuevo"
-        elif previous[-1]["sha256"] == last.get("sha256"):
+        elif huella(previous[-1]) == huella(last):
             return None
         else:
             tipo = "actualizado"
-    elif anunciado.get("sha256") and anunciado.get("sha256") == last.get("sha256"):
+    elif anunciado.get("sha256") and anunciado.get("sha256") == huella(last):
         return None
     else:
         tipo = "actualizado"
     filas = last.get("filas_publicadas")
     return Novedad(slug=str(last.get("slug") or ""), tipo=tipo, ejecucion=str(last.get("ejecucion")),
-                   sha256=last.get("sha256"), fecha=str(last.get("fecha")), filas=filas if isinstance(filas, int) else None)
+                   sha256=huella(last), fecha=str(last.get("fecha")), filas=filas if isinstance(filas, int) else None)
 
 
 def _miles(n: int) -> str:

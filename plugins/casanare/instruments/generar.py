@@ -200,7 +200,7 @@ def anunciar(catalog: Catalog, staging_url: str, *, ahora: datetime) -> list[dic
     for ds in catalog.priorizados:
         area = DatasetArea(staging_url, ds.slug)
         nov = novedad(area.history(), area.read_json(MARCA_ANUNCIO))
-        url = website_page_url(ds) or portal_page_url(ds)
+        url = website_page_url(ds) or portal_page_url(ds, area.portal_id())
         if nov is None or url is None:
             continue
         written.append(escribir(storage, ds, replace(nov, slug=ds.slug), url))

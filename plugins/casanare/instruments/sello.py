@@ -114,7 +114,7 @@ def filas_sello(
                  "evidencia": f"Manifiesto de la ejecución {(manifest or {}).get('ejecucion', '—')}: "
                               + ", ".join(f"{e} {r.get('estado', '—')}" for e, r in etapas.items()),
                  "descripcion": "Nada se publica sin pasar la anonimización y las reglas críticas de calidad.",
-                 "nivel": CONDICION, "cumple": _si((manifest or {}).get("resultado") == "exito" if manifest else None),
+                 "nivel": CONDICION, "cumple": _si((manifest or {}).get("resultado") in ("exito", "sin cambios") if manifest else None),
                  "fuente": FUENTE_PLAN.format("11.1 y 11.3")})
     cumplen = sum(1 for a in archivos if a["resultado"] == "cumple")
     rows.append({"requisito": "Archivos publicados verificados", "etapa": "Cargar los datos (11.4)",

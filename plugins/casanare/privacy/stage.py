@@ -24,7 +24,7 @@ import pandas as pd
 from casanare.catalog import Dataset
 from casanare.errors import DatosPersonalesDetectados, ErrorDeConfiguracion
 from casanare.privacy import detectors
-from casanare.privacy.kanon import group_signatures, protect
+from casanare.privacy.kanon import class_sizes, group_signatures, protect
 from casanare.privacy.rules import apply_rules
 from casanare.privacy.scan import scan_frame
 
@@ -142,3 +142,20 @@ def _protect(
     report["revision_datos_personales"] = scan_frame(published, dataset, names)
     report["filas"] = len(published)
     return published, report
+
+
+def release_violation(frame: pd.DataFrame, dataset: Dataset) -> str | None:
+    """Why an earlier release fails today's k-anonymity, or None (the reason holds no values).
+
+    Used to withdraw past website versions: each class over today's checked columns must have at
+    least ``k`` rows, or persons when the release carries today's person pseudonym.
+    """
+    micro = dataset.microdatos
+    cols = [c for c in dataset.columnas_k if c in frame.columns]
+    if micro is None or frame.empty or not cols:
+        return None
+    person = next((p for p in dataset.columnas_persona if p in frame.columns), None)
+    smallest = int(class_sizes(frame, cols, person).min())
+    if smallest < micro.k:
+        return f"no cumple k={micro.k} sobre {', '.join(cols)} (clase más pequeña: {smallest})"
+    return None

@@ -200,6 +200,24 @@ class SftpFolder:
 
         return self._run(go())
 
+    def list_dirs(self, folder: str) -> list[str]:
+        remote = self._remote(folder)
+
+        async def go() -> list[str]:
+            import asyncssh
+
+            sftp = await self._client()
+            try:
+                entries = await sftp.readdir(remote)
+            except asyncssh.SFTPNoSuchFile:
+                return []
+            return sorted(
+                e.filename for e in entries
+                if e.attrs.type == asyncssh.FILEXFER_TYPE_DIRECTORY and not e.filename.startswith(".")
+            )
+
+        return self._run(go())
+
     def switch(self, link: str, target: str) -> None:
         remote = self._remote(link)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from casanare.publish.site.downloads import (
     xlsx_bytes,
 )
 from casanare.publish.site.paths import safe_relative
+from casanare.publish.site.privacy_panel import privacy_view
+from casanare.publish.site.releases import prune_releases, with_release_flags
 from casanare.publish.site.schedule import FRECUENCIA_TEXTO, bogota, fecha_larga, proxima_actualizacion_texto
 from casanare.publish.site.transport import LocalFolder, Transport
 
@@ -98,7 +101,7 @@ def _history_rows(
     ruta: str, current: dict[str, Any], site_versions: list[dict[str, Any]], runs: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """This run first, then earlier versions (site state + DatasetArea.history()), newest first."""
-    on_site = {v["version"] for v in site_versions}
+    on_site = {v["version"] for v in site_versions if v.get("descargable", True)}
     rows: dict[str, dict[str, Any]] = {}
     for run in runs:
         version = run.get("version_sitio") or run.get("ejecucion")
@@ -146,6 +149,7 @@ def render_dataset_page(
     calidad: dict[str, Any] | None,
     monitoreo: dict[str, Any] | None = None,
     explorar: dict[str, Any] | None = None,
+    privacidad: dict[str, Any] | None = None,
 ) -> bytes:
     """The dataset's page (Spanish, accessible, every text escaped)."""
     portal_url = _portal_url(dataset)
@@ -167,6 +171,7 @@ def render_dataset_page(
         vacios=blank_meanings(dataset),
         monitoreo=monitoreo,
         explorar=explorar,
+        privacidad=privacy_view(dataset, privacidad),
     ).encode("utf-8")
 
 
@@ -290,6 +295,8 @@ def publish_site(
     scorecard: dict[str, Any] | None = None,
     validation: dict[str, Any] | None = None,
     sin_cambios: bool = False,
+    release_check: Callable[[pd.DataFrame], str | None] | None = None,
+    privacidad: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Render and deliver one dataset's page, its downloads and the refreshed site-wide files.
 
@@ -303,6 +310,8 @@ def publish_site(
         scorecard: the MinTIC quality scorecard, if the quality module produced one.
         validation: the run's ``validar`` stage result (GX rules), if any.
         sin_cambios: the source is the same as in the last success (not announced in the feed).
+        release_check: today's privacy check of a past release (withdrawn if it fails).
+        privacidad: the run's ``anonimizar`` stage record (k, generalization levels, loss).
 
     Returns:
         A JSON-safe report for the run manifest.
@@ -330,17 +339,20 @@ def publish_site(
         formats = [f for f in ("csv", "xlsx", "json") if f"datos.{f}" in downloads]
         package = datapackage_bytes(dataset, version=version, rows=rows, formats=formats)
         when = bogota(published_at).isoformat(timespec="seconds")
-        rows_history = _history_rows(
-            ruta, {"version": version, "fecha": when, "filas": rows}, (previous or {}).get("versiones", []),
-            history or [],
+        current = {"version": version, "fecha": when, "filas": rows}
+        # Bounded past versions, re-checked against today's privacy policy (before the page lists them).
+        released, releases_report = prune_releases(
+            transport, dataset, ruta=ruta, current=version, check=release_check,
+            versions=[current, *[v for v in (previous or {}).get("versiones", []) if v.get("version") != version]],
         )
+        rows_history = _history_rows(ruta, current, released, history or [])
         explorar = explore_view(dataset, df, version=version, published_at=published_at)
         page = render_dataset_page(
             env, dataset, version=version, published_at=published_at, rows=rows,
             sizes={f: _size(downloads[f"datos.{f}"].stat().st_size) if f"datos.{f}" in downloads else None
                    for f in ("csv", "xlsx", "json")},
             history=rows_history, calidad=scorecard_view(scorecard, validation), explorar=explorar,
-            monitoreo=monitor_panel(transport, dataset),
+            monitoreo=monitor_panel(transport, dataset), privacidad=privacidad,
         )
         try:
             for name in ("datos.csv", "datos.xlsx", "datos.json"):
@@ -362,6 +374,7 @@ def publish_site(
         dataset, ruta=ruta, version=version, rows=rows, published_at=published_at, formats=formats,
         previous=previous, sin_cambios=sin_cambios,
     )
+    entry["versiones"] = with_release_flags(entry["versiones"], released)
     entry["mini"] = explorar["mini"]  # aggregated numbers (k rule applied) for the index's small chart
     transport.write_file(f"estado/{ruta}.json", json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
     listed = rebuild_catalog(transport, env, generated=published_at)
@@ -372,6 +385,7 @@ def publish_site(
         "archivos": sorted(files),
         "filas": rows,
         "conjuntos_en_indice": listed,
+        "versiones_anteriores": releases_report,
     }
 
 

@@ -37,13 +37,21 @@ CLASES = {
 
 
 def _clases_texto(serie: pd.Series) -> dict[str, int]:
-    """Count the kinds of the non-null values of a text column, via its distinct values."""
+    """Count the kinds of the non-null values of a text column, classifying each distinct value once."""
+    import pandas as pd
+
     counts = serie.dropna().astype(str).str.strip().value_counts()
-    result: dict[str, int] = {}
-    for value, n in counts.items():
-        kind = next((k for k, rx in CLASES.items() if rx.fullmatch(value)), "texto")
-        result[kind] = result.get(kind, 0) + int(n)
-    return result
+    if counts.empty:
+        return {}
+    values = pd.Series(counts.index, dtype="string")
+    kinds = pd.Series("texto", index=values.index, dtype="object")
+    pending = pd.Series(True, index=values.index)
+    for kind, rx in CLASES.items():
+        hit = pending & values.str.fullmatch(rx.pattern).fillna(False).astype(bool)
+        kinds[hit] = kind
+        pending &= ~hit
+    totals = pd.Series(counts.to_numpy(), index=values.index).groupby(kinds).sum()
+    return {str(k): int(v) for k, v in totals.items()}
 
 
 def _clases(serie: pd.Series) -> dict[str, int]:

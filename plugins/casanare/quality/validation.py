@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,11 @@ from casanare.errors import CalidadDeDatos, Ubicacion
 from casanare.quality.baseline import dimension_of, merged_suite
 
 log = logging.getLogger(__name__)
+# GX logs each metric registration and closure it skips at INFO: 200+ lines of noise per task
+# log. Warnings and errors still show; progress bars are off in the context config below.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+# GX's regex metric warns about match groups on every rule that uses one: one line per rule.
+warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
 
 # No unexpected values ever leave GX: counts only, so results and Data Docs carry no data.
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
@@ -105,6 +111,9 @@ def run_suite(
         )
     )
     result = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=run_name))
+    from casanare.quality.data_docs_offline import make_site_offline
+
+    make_site_offline(docs_dir)
     report = summarize(result, docs_dir)
     if raise_on_critical:
         check_critical(report)

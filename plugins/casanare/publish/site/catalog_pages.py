@@ -138,6 +138,7 @@ def data_json(entries: list[dict[str, Any]], *, base_url: str) -> bytes:
                 {"@type": "dcat:Distribution", "title": "API SODA en datos.gov.co", "accessURL": e["portal_url"],
                  "format": "API"}
             )
+        distributions += past_distributions(e, base_url=base_url)
         item = {
             "@type": "dcat:Dataset",
             "title": e["nombre"],
@@ -171,12 +172,32 @@ def data_json(entries: list[dict[str, Any]], *, base_url: str) -> bytes:
     return json.dumps(catalog, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+def past_distributions(entry: dict[str, Any], *, base_url: str) -> list[dict[str, Any]]:
+    """CSV of each past version still downloadable (pruned or withdrawn ones are not listed)."""
+    return [
+        {
+            "@type": "dcat:Distribution",
+            "title": f"{entry['nombre']} (CSV, versión {v['version']})",
+            "downloadURL": f"{base_url}/versiones/{entry['ruta']}/{v['version']}/datos.csv",
+            "mediaType": MEDIA_TYPES["csv"],
+            "format": "CSV",
+        }
+        for v in entry.get("versiones") or []
+        if v["version"] != entry.get("version") and v.get("descargable")
+    ]
+
+
 def feed_entries(entries: list[dict[str, Any]], *, base_url: str) -> list[dict[str, Any]]:
-    """One Atom entry per published version, newest first; the first version reads "Nuevo"."""
+    """One Atom entry per version still on the site, newest first; the first version reads "Nuevo".
+
+    Versions pruned or withdrawn from the site (``descargable`` false) leave the feed too.
+    """
     items = []
     for e in entries:
         for v in e.get("versiones") or []:
             if v.get("sin_cambios"):  # a no-change rerun is not news (nor a Fase III announcement)
+                continue
+            if v["version"] != e.get("version") and not v.get("descargable", True):
                 continue
             new = v["version"] == e.get("primera_version")
             items.append(

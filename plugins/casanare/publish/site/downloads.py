@@ -111,27 +111,26 @@ def _float_text(values: pa.Array) -> pa.Array:
     """
     v = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
     finite = np.isfinite(v)
-    out = np.empty(len(v), dtype=object)
     safe = np.where(finite, v, 0.0)
     cents = np.round(safe * 100)
     exact = finite & (np.abs(safe) < 1e13) & (cents / 100 == safe)
-    if exact.any():
-        c = cents[exact].astype(np.int64)
-        whole = np.abs(c) // 100
-        frac = np.abs(c) % 100
-        sign = np.where(c < 0, "-", "")
-        text = np.char.add(sign, whole.astype(str))
-        two = np.char.zfill(frac.astype(str), 2)
-        frac_text = np.where(frac == 0, "", np.where(frac % 10 == 0, np.char.add(".", (frac // 10).astype(str)),
-                                                      np.char.add(".", two)))
-        out[exact] = np.char.add(text, frac_text)
-    rest = finite & ~exact
-    for i in np.flatnonzero(rest):
-        x = float(v[i])
-        out[i] = str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
+    c = np.where(exact, cents, 0).astype(np.int64)
+    whole = pc.cast(pa.array(np.abs(c) // 100), pa.string())
+    frac = np.abs(c) % 100
+    tenths = frac % 10 == 0
+    frac_text = pc.cast(pa.array(np.where(tenths, frac // 10, frac)), pa.string())
+    frac_text = pc.if_else(pa.array(tenths), frac_text, pc.utf8_lpad(frac_text, width=2, padding="0"))
+    decimals = pc.if_else(pa.array(frac == 0), "", pc.binary_join_element_wise(".", frac_text, ""))
+    text = pc.binary_join_element_wise(pc.if_else(pa.array(c < 0), "-", ""), whole, decimals, "")
+    rest = np.flatnonzero(finite & ~exact)
+    if rest.size:  # rare: more than two decimals or huge; Python's repr, one by one
+        others = np.empty(len(v), dtype=object)
+        for i in rest:
+            x = float(v[i])
+            others[i] = str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
+        text = pc.if_else(pa.array(exact), text, pa.array(others, type=pa.string()))
     valid = finite if values.null_count == 0 else finite & ~values.is_null().to_numpy(zero_copy_only=False)
-    out[~valid] = None
-    return pa.array(out, type=pa.string())
+    return pc.if_else(pa.array(valid), text, pa.nulls(len(v), pa.string()))
 
 
 def _date_text(values: pa.Array, kind: str) -> pa.Array:

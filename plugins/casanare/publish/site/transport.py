@@ -24,6 +24,9 @@ class Transport(Protocol):
     def list_files(self, folder: str) -> list[str]:
         """Names of the regular files directly inside ``folder`` ([] if it does not exist)."""
 
+    def list_dirs(self, folder: str) -> list[str]:
+        """Names of the real folders (not links) directly inside ``folder`` ([] if it does not exist)."""
+
     def switch(self, link: str, target: str) -> None:
         """Point the symbolic link ``link`` at ``target`` in one rename."""
 
@@ -95,6 +98,14 @@ class LocalFolder:
         if not path.is_dir():
             return []
         return sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    def list_dirs(self, folder: str) -> list[str]:
+        path = self._path(folder)
+        if not path.is_dir():
+            return []
+        return sorted(
+            p.name for p in path.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+        )
 
     def switch(self, link: str, target: str) -> None:
         path = self._path(link)
