@@ -5,12 +5,14 @@ Parsing reads only the catalog YAMLs; the staging area and SMTP are touched insi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, task
 from airflow.timetables.trigger import CronTriggerTimetable
+
+from casanare.clock import run_moment
 
 OWNER = "Equipo de Datos Abiertos"
 TIMEZONE = "America/Bogota"
@@ -35,12 +37,6 @@ Los conjuntos con frecuencia *eventual* no tienen vencimiento.
 """
 
 
-def _now(context: dict[str, Any]) -> datetime:
-    dag_run = context.get("dag_run")
-    when = getattr(dag_run, "run_after", None) or context.get("logical_date") or datetime.now(UTC)
-    return when.astimezone(UTC)
-
-
 with DAG(
     dag_id="avisos",
     description="Avisos de publicación vencida y resumen semanal de publicaciones",
@@ -63,7 +59,7 @@ with DAG(
         from casanare.overdue import check, overdue_message
         from casanare.staging import DatasetArea
 
-        now = _now(context)
+        now = run_moment(context)
         pending = []
         for ds in load_catalog().priorizados:
             area = DatasetArea(settings.staging_url(), ds.slug)
@@ -97,7 +93,7 @@ with DAG(
         from casanare.failure_notifier import mailer
         from casanare.staging import DatasetArea
 
-        now = _now(context)
+        now = run_moment(context)
         forced = bool((context.get("params") or {}).get("resumen") or
                       (getattr(context.get("dag_run"), "conf", None) or {}).get("resumen"))
         if now.astimezone(pendulum.timezone(TIMEZONE)).weekday() != 0 and not forced:

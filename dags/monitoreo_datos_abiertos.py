@@ -6,11 +6,14 @@ inside the tasks; the logic lives in ``casanare.monitor``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from casanare.clock import run_moment
 
 OWNER = "Equipo de Datos Abiertos"
 TIMEZONE = "America/Bogota"
@@ -41,16 +44,10 @@ Los avisos de publicación vencida a las dependencias los envía el DAG `avisos`
 """
 
 
-def _now(context: dict[str, Any]) -> datetime:
-    dag_run = context.get("dag_run")
-    when = getattr(dag_run, "run_after", None) or context.get("logical_date") or datetime.now(UTC)
-    return when.astimezone(UTC)
-
-
 with DAG(
     dag_id="monitoreo_datos_abiertos",
     description="Frescura, uso, calidad e indicadores del plan; tablero de control y seguimiento trimestral",
-    schedule="0 6 * * *",
+    schedule=CronTriggerTimetable("0 6 * * *", timezone=TIMEZONE),
     start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
@@ -75,7 +72,7 @@ with DAG(
         eng = engine(monitoring_history_url())
         try:
             snapshot = measure(
-                catalog, now=_now(context), staging_url=settings.staging_url(), engine=eng, registros=registros,
+                catalog, now=run_moment(context), staging_url=settings.staging_url(), engine=eng, registros=registros,
                 endpoint=portal_endpoint(), access_log=website_access_log(),
             )
         finally:

@@ -268,7 +268,7 @@ def parse_bench(work: Path, entries: int = 200) -> dict[str, Any]:
         data = yaml.safe_load(template.read_text(encoding="utf-8"))
         slug = f"{data['slug']}_{i:03d}"
         text = template.read_text(encoding="utf-8").replace(f"slug: {data['slug']}", f"slug: {slug}", 1)
-        if data.get("datos_gov_co"):
+        if (data.get("datos_gov_co") or {}).get("dataset_id"):  # ids are created by the pipeline now
             old = data["datos_gov_co"]["dataset_id"]
             text = text.replace(f"dataset_id: {old}", f"dataset_id: b{i:03d}-{old[5:]}", 1)
         (catalog / f"{slug}.yaml").write_text(text, encoding="utf-8")

@@ -428,13 +428,14 @@ def run_summarize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
     validated = stages.get("validar") or {}
     docs = validated.get("data_docs") or (((validated.get("error") or {}).get("detalles") or {}).get("data_docs"))
     folder = safe_run_id(run_id)
+    # Most useful first: the note keeps the links that fit in Airflow's 1000 characters.
     links = {
         "Estado de publicación": status_url(ds),
         "Informe de calidad": report_url(ds, folder) if validated else None,
-        "Data Docs (técnico)": public_data_docs_url(docs),
-        "Ver en datos.gov.co": portal_page_url(ds),
+        "Ver en datos.gov.co": portal_page_url(ds, _portal_id(ds)),
         "Ver en casanare.gov.co": website_page_url(ds) if (stages.get("publicar_casanare_gov_co") or {}).get(
             "estado") == "ok" or state.last_success() else None,
+        "Data Docs (técnico)": public_data_docs_url(docs),
     }
     record["enlaces"] = {k: v for k, v in links.items() if v}
     state.write_json(ULTIMO_INTENTO, record)
@@ -446,6 +447,12 @@ def run_summarize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
     _set_run_note(slug, run_id, note)
     log.info("Resumen de %s: %s", slug, record["resultado"])
     return {"resultado": record["resultado"], "estado": links["Estado de publicación"]}
+
+
+def _portal_id(ds: Dataset) -> str | None:
+    from casanare.publish.portal.ids import portal_dataset_id
+
+    return portal_dataset_id(ds)
 
 
 def _source_hash(ds: Dataset, stages: dict[str, Any]) -> str | None:

@@ -79,11 +79,16 @@ def portal(env, slug: str) -> list[dict]:
     return response.json()
 
 
+# Per-run follow-up pages (every run, failed or not, reports its own status there): not published data.
+RUN_STATUS_FOLDERS = {"seguimiento", "calidad"}
+
+
 def website(env) -> dict[str, str]:
-    """Every file of the website with its sha256: any new version, page or feed entry shows."""
+    """Every published file of the website with its sha256: any new version, page or feed entry shows."""
     root = env.web_dir
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and p.relative_to(root).parts[0] not in RUN_STATUS_FOLDERS}
 
 
 def live(env, slug: str) -> tuple[list[dict], dict[str, str]]:

@@ -148,7 +148,7 @@ def test_distributed_engine_settings(compose: dict) -> None:
 def test_connections_come_from_env_example(compose: dict, env_example: dict[str, str]) -> None:
     from casanare.catalog import FuenteSQL, load_catalog
 
-    required = {"datos_gov_co", "casanare_gov_co", "smtp_default", "clave_seudonimizacion"}
+    required = {"datos_gov_co", "casanare_gov_co", "smtp_default", "clave_seudonimizacion", "monitoreo_historial"}
     required |= {d.fuente.conexion for d in load_catalog().datasets if isinstance(d.fuente, FuenteSQL)}
     for name in AIRFLOW_SERVICES:
         env = _env(compose["services"][name])

@@ -63,8 +63,9 @@ def test_dashboard_files_charts_tables_and_escaping(tmp_path):
     snap = snapshot(registros)
     history = [{**r, "fecha": NOW.date()} for r in rows().values()]
     files = render_dashboard(_env(), snap, history, registros, reports=["seguimiento-2026-T4.xlsx"])
-    assert set(files) == {"tablero/index.html", "tablero/monitoreo.json", "tablero/conjuntos/salud-fresco.json",
-                          "tablero/conjuntos/salud-viejo.json", "tablero/conjuntos/educ-nuevo.json"}
+    assert set(files) == {"tablero/index.html", "tablero/monitoreo.json"} | {
+        f"tablero/conjuntos/{ruta}.{ext}" for ruta in ("salud-fresco", "salud-viejo", "educ-nuevo")
+        for ext in ("json", "html")}
     html = files["tablero/index.html"].decode("utf-8")
     assert html.count('role="img"') == 4 and EVIL not in html and "&lt;script&gt;" in html
     for slug in ("salud_fresco", "salud_viejo", "educ_nuevo"):
@@ -75,24 +76,23 @@ def test_dashboard_files_charts_tables_and_escaping(tmp_path):
     assert data["indicadores"]["priorizados"] == 3 and len(data["conjuntos"]) == 3
     panel = json.loads(files["tablero/conjuntos/salud-fresco.json"])
     assert (panel["conjunto"], panel["estado"], panel["vistas"], panel["descargas"]) == ("salud_fresco", "al_dia", 41, 10)
+    page = files["tablero/conjuntos/salud-viejo.html"].decode("utf-8")
+    assert "Vencido (sin datos nuevos)" in page and '<base target="_top">' in page
 
 
-def test_dataset_panel_reads_the_monitor_file(tmp_path):
+def test_dataset_panel_embeds_the_monitor_page(tmp_path):
     ds = catalog()[0]
     site = LocalFolder(tmp_path)
     empty = monitor_panel(site, ds)
-    assert empty["panel"] is None and empty["vistas"] == "sin datos"
+    assert empty["panel"] == "tablero/conjuntos/salud-fresco.html"
+    assert "Aún no hay mediciones" in site.read_file(empty["panel"]).decode("utf-8")  # placeholder until monitoring
     mailto = urllib.parse.urlsplit(empty["reportar"])
     assert mailto.scheme == "mailto" and mailto.path == "datos.abiertos@casanare.gov.co"
     subject = urllib.parse.parse_qs(mailto.query)["subject"][0]
     assert subject == "Reportar un problema con estos datos: Salud al día (salud_fresco)"
-    site.write_file("tablero/conjuntos/salud-fresco.json", json.dumps(
-        {"conjunto": "salud_fresco", "estado": "al_dia", "etiqueta_estado": "Al día", "vistas": 12345,
-         "descargas": 7, "descargas_30d": 3, "fecha_monitoreo": "2026-11-23"}).encode())
-    full = monitor_panel(site, ds)
-    assert (full["vistas"], full["descargas"], full["descargas_30d"]) == ("12.345", "7", "3")
-    site.write_file("tablero/conjuntos/salud-fresco.json", b'{"conjunto": "otro"}')
-    assert monitor_panel(site, ds)["panel"] is None  # a file about another dataset is ignored
+    site.write_file("tablero/conjuntos/salud-fresco.html", b"<!DOCTYPE html><p>panel</p>")
+    monitor_panel(site, ds)
+    assert site.read_file("tablero/conjuntos/salud-fresco.html") == b"<!DOCTYPE html><p>panel</p>"  # never overwritten
 
 
 def test_website_standin_writes_an_access_log_the_monitor_reads(tmp_path):

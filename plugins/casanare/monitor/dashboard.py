@@ -1,9 +1,9 @@
 """The public control dashboard ("tablero de control", CONPES 3920) on the website's open-data section.
 
 Static files only, rendered server-side: ``tablero/index.html`` with four SVG charts (each with
-its data table), ``tablero/monitoreo.json`` (the same numbers as open data), one small JSON per
-dataset (``tablero/conjuntos/<ruta>.json``) that the dataset page's panel reads when it is
-published, and the quarterly report under ``tablero/seguimiento/``.
+its data table), ``tablero/monitoreo.json`` (the same numbers as open data), per dataset a small
+panel page (``tablero/conjuntos/<ruta>.html``, embedded in the dataset's page) and its JSON, and
+the quarterly report under ``tablero/seguimiento/``.
 """
 
 from __future__ import annotations
@@ -182,8 +182,11 @@ def render_dashboard(env: Any, snapshot: dict[str, Any], history_rows: list[dict
                                                           "puntaje_mintic": r.get("puntaje_mintic")}
                               for r in rows]
     files[f"{CARPETA}/monitoreo.json"] = json.dumps(open_data, ensure_ascii=False, indent=1).encode("utf-8")
+    panel = env.get_template("panel_conjunto.html")
     for r in rows:
         if r.get("ruta"):
             files[f"{CARPETA}/conjuntos/{r['ruta']}.json"] = json.dumps(
                 panel_entry(r, snapshot), ensure_ascii=False).encode("utf-8")
+            files[f"{CARPETA}/conjuntos/{r['ruta']}.html"] = panel.render(
+                c=r, fecha=snapshot["fecha"], registro_acceso=snapshot.get("registro_acceso")).encode("utf-8")
     return files

@@ -66,19 +66,20 @@ def measure(
     past = [r for r in store.dataset_rows(engine, since=since) if r["fecha"] < today]
     rows: dict[str, dict[str, Any]] = {}
     with requests.Session() as session:
-        ids = [d.datos_gov_co.dataset_id for d in catalog.priorizados if d.datos_gov_co]
-        pages = fetch_page_views(endpoint, ids, session) if endpoint is not None else {}
+        # The catalog's 4x4, else the one the portal assigned when the platform created the dataset.
+        ids = {ds.slug: (ds.datos_gov_co.dataset_id or DatasetArea(staging_url, ds.slug).portal_id())
+               for ds in catalog.priorizados if ds.datos_gov_co}
+        ids = {slug: i for slug, i in ids.items() if i}
+        pages = fetch_page_views(endpoint, sorted(ids.values()), session) if endpoint is not None else {}
         for ds in catalog.priorizados:
             area = DatasetArea(staging_url, ds.slug)
-            view = None
-            if endpoint is not None and ds.datos_gov_co:
-                dataset_id = ds.datos_gov_co.dataset_id or area.portal_id()
-                view = fetch_view(endpoint, dataset_id, session) if dataset_id else None
+            dataset_id = ids.get(ds.slug)
+            view = fetch_view(endpoint, dataset_id, session) if endpoint is not None and dataset_id else None
             row = status_row(
                 ds, now=now, alta=registered_at(area, now), history=area.history(),
                 scorecard=latest_scorecard(staging_url, ds.slug), view=view, site=site, registros=registros,
             )
-            row["vistas_pagina_portal"] = pages.get(ds.datos_gov_co.dataset_id) if ds.datos_gov_co else None
+            row["vistas_pagina_portal"] = pages.get(dataset_id) if dataset_id else None
             mine = [r for r in past if r["conjunto"] == ds.slug] + [{**row, "fecha": today}]
             row["uso"] = use_summary(mine, today)
             row.update(vistas=row["uso"]["vistas"], descargas=row["uso"]["descargas"],

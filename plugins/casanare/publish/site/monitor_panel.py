@@ -1,13 +1,13 @@
 """The dataset page's small use and freshness panel, and its "Reportar un problema" link.
 
-The daily monitoring DAG writes ``tablero/conjuntos/<ruta>.json`` to the site; a publication reads
-it here (plain JSON, so the publish stage never imports the monitor). A missing or unreadable
-file only means "no measurements yet".
+The daily monitoring DAG writes ``tablero/conjuntos/<ruta>.html`` to the site; the dataset page
+embeds it, so the publish stage never imports the monitor and the numbers stay current even when
+an unchanged source publishes no new version. Before the first monitoring run a placeholder says
+"no measurements yet".
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -25,27 +25,24 @@ def report_mailto(nombre: str, slug: str) -> str:
     return f"mailto:{team}?subject={quote(subject)}&body={quote(body)}"
 
 
-def _count(value: Any) -> str | None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    return f"{value:,}".replace(",", ".")
+PLACEHOLDER = (
+    '<!DOCTYPE html>\n<html lang="es"><head><meta charset="utf-8"><title>Uso y actualización</title>'
+    '<style>body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b}</style></head>\n'
+    "<body><p>Aún no hay mediciones de uso de este conjunto: el monitoreo diario las publicará aquí y en "
+    "el tablero de control.</p></body></html>\n"
+).encode()
 
 
 def monitor_panel(transport: Transport, dataset: Dataset) -> dict[str, Any]:
-    """What ``sitio/_uso_frescura.html`` shows for ``dataset``."""
+    """What ``sitio/_uso_frescura.html`` needs: the panel page to embed and the mailto.
+
+    The panel (``tablero/conjuntos/<ruta>.html``) is rewritten every day by the monitoring DAG and
+    embedded with an ``iframe``, so a page published months ago still shows today's numbers. If
+    monitoring has not run yet, a placeholder saying so is written (the monitor replaces it).
+    """
     panel = None
     if dataset.casanare_gov_co is not None:
-        raw = transport.read_file(f"tablero/conjuntos/{dataset.casanare_gov_co.ruta}.json")
-        try:
-            panel = json.loads(raw) if raw else None
-        except ValueError:
-            panel = None
-    if not isinstance(panel, dict) or panel.get("conjunto") != dataset.slug:
-        panel = None
-    return {
-        "panel": panel,
-        "vistas": _count((panel or {}).get("vistas")) or "sin datos",
-        "descargas": _count((panel or {}).get("descargas")) or "sin datos",
-        "descargas_30d": _count((panel or {}).get("descargas_30d")),
-        "reportar": report_mailto(dataset.nombre, dataset.slug),
-    }
+        panel = f"tablero/conjuntos/{dataset.casanare_gov_co.ruta}.html"
+        if transport.read_file(panel) is None:
+            transport.write_file(panel, PLACEHOLDER)
+    return {"panel": panel, "reportar": report_mailto(dataset.nombre, dataset.slug)}
