@@ -332,8 +332,10 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
-    if motivo := _skip_unchanged(ds, area, state):
-        area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": motivo})
+    # The website follows the portal's decision in this run: both targets publish, or neither.
+    portal = area.stage("publicar_datos_gov_co") or {}
+    if portal.get("estado") == "omitido":
+        area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": portal.get("motivo")})
         return {"estado": "omitido"}
     with stage(area, "publicar_casanare_gov_co"):
         from casanare.privacy.stage import release_violation
