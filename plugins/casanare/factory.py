@@ -158,10 +158,13 @@ def build_dag(ds: Dataset) -> DAG:
               "sincroniza los metadatos y verifica lo publicado.")
         def publicar_datos_gov_co(_: dict[str, Any], **context: Any) -> dict[str, Any]:
             from casanare.dag_docs import portal_page_url
+            from casanare.publish.portal.ids import portal_dataset_id
             from casanare.tasks import run_publish_portal
 
             result = run_publish_portal(slug, context["run_id"])
-            context["ti"].xcom_push(key="enlace_datos_gov_co", value=portal_page_url(ds, result.get("dataset_id")))
+            # A run with nothing new skips the upload; the button still opens the dataset.
+            dataset_id = result.get("dataset_id") or portal_dataset_id(ds)
+            context["ti"].xcom_push(key="enlace_datos_gov_co", value=portal_page_url(ds, dataset_id))
             return result
 
         @task(task_id="publicar_casanare_gov_co", outlets=[website_asset(ds)],

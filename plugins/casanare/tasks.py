@@ -305,13 +305,15 @@ def _mark_published(state: DatasetArea, area: RunArea, target: str) -> None:
 
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.connections import portal_config
-    from casanare.publish.portal import publish_dataset
+    from casanare.publish.portal import catalog_changed, portal_dataset_id, publish_dataset
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
-    if motivo := _skip_unchanged(ds, area, state):
-        area.record_stage("publicar_datos_gov_co", {"estado": "omitido", "motivo": motivo})
-        return {"estado": "omitido"}
+    # Same data may skip the portal, unless the catalog changed its schema or metadata.
+    if (motivo := _skip_unchanged(ds, area, state)) and not catalog_changed(ds, state):
+        dataset_id = portal_dataset_id(ds, state)
+        area.record_stage("publicar_datos_gov_co", {"estado": "omitido", "motivo": motivo, "dataset_id": dataset_id})
+        return {"estado": "omitido", "dataset_id": dataset_id}
     with stage(area, "publicar_datos_gov_co"):
         frame = area.read_parquet("anonimizado.parquet")
         # Creates the dataset on its first publication, aligns schema and metadata, sends the
@@ -330,8 +332,10 @@ def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
-    if motivo := _skip_unchanged(ds, area, state):
-        area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": motivo})
+    # The website follows the portal's decision in this run: both targets publish, or neither.
+    portal = area.stage("publicar_datos_gov_co") or {}
+    if portal.get("estado") == "omitido":
+        area.record_stage("publicar_casanare_gov_co", {"estado": "omitido", "motivo": portal.get("motivo")})
         return {"estado": "omitido"}
     with stage(area, "publicar_casanare_gov_co"):
         from casanare.privacy.stage import release_violation
@@ -426,13 +430,14 @@ def run_summarize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
     validated = stages.get("validar") or {}
     docs = validated.get("data_docs") or (((validated.get("error") or {}).get("detalles") or {}).get("data_docs"))
     folder = safe_run_id(run_id)
+    # Most useful first: the note keeps the links that fit in Airflow's 1000 characters.
     links = {
         "Estado de publicación": status_url(ds),
         "Informe de calidad": report_url(ds, folder) if validated else None,
-        "Data Docs (técnico)": public_data_docs_url(docs),
-        "Ver en datos.gov.co": portal_page_url(ds),
+        "Ver en datos.gov.co": portal_page_url(ds, _portal_id(ds)),
         "Ver en casanare.gov.co": website_page_url(ds) if (stages.get("publicar_casanare_gov_co") or {}).get(
             "estado") == "ok" or state.last_success() else None,
+        "Data Docs (técnico)": public_data_docs_url(docs),
     }
     record["enlaces"] = {k: v for k, v in links.items() if v}
     state.write_json(ULTIMO_INTENTO, record)
@@ -444,6 +449,12 @@ def run_summarize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
     _set_run_note(slug, run_id, note)
     log.info("Resumen de %s: %s", slug, record["resultado"])
     return {"resultado": record["resultado"], "estado": links["Estado de publicación"]}
+
+
+def _portal_id(ds: Dataset) -> str | None:
+    from casanare.publish.portal.ids import portal_dataset_id
+
+    return portal_dataset_id(ds)
 
 
 def _source_hash(ds: Dataset, stages: dict[str, Any]) -> str | None:

@@ -55,28 +55,38 @@ def failed_run(local_env, api):  # noqa: F811
         run_id, states = run(SLUG)
     finally:
         path.write_bytes(original)
-    assert states["validar"] == "failed", states
+    assert states["extraer"] == "failed", states
     return run_id
 
 
-def test_status_page_and_quality_report_in_chromium(local_env, failed_run, page):
+def test_status_page_of_a_failed_run_in_chromium(local_env, failed_run, page):
     ds = load_catalog().get(SLUG)
     page.goto(f"{local_env.web.url}/seguimiento/{ds.casanare_gov_co.ruta}/")
     assert page.locator("h1").inner_text() == f"Estado de publicación: {ds.nombre}"
     assert "Falló" in page.locator("#resultado").inner_text()
-    assert "validación de calidad" in page.locator("#resultado").inner_text()
+    assert "lectura de la fuente" in page.locator("#resultado").inner_text()
     assert page.locator("#que-fallo").is_visible() and page.locator("#como-corregir").is_visible()
+    assert "fila 21" in page.locator("main").inner_text()  # where: file, sheet, row, column
     assert "se vuelve a ejecutar solo" in page.locator("#archivo-corregido").inner_text()
     assert re.search(r"\d{4}, 05:00 \(hora de Colombia\)", page.locator("#proxima").inner_text())
     assert "Vacuna inventada" not in page.content()
+
+
+def test_spanish_quality_report_in_chromium(local_env, failed_run, page):
+    ds = load_catalog().get(SLUG)
+    _, states = run(SLUG)  # the corrected file (restored by the fixture) publishes again
+    assert set(states.values()) == {"success"}, states
+    page.goto(f"{local_env.web.url}/seguimiento/{ds.casanare_gov_co.ruta}/")
+    assert "Publicado con éxito" in page.locator("#resultado").inner_text()
     page.get_by_role("link", name="Informe de calidad").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == f"Informe de calidad: {ds.nombre}"
     rows = page.locator("#reglas tbody tr")
-    assert rows.count() >= 1
-    first = rows.first.inner_text()
-    assert "No cumple" in first and "Crítica" in first  # failed critical rules come first
-    assert "Vacuna inventada" not in page.content()
+    assert rows.count() >= 10
+    assert all("Cumple" in rows.nth(i).inner_text() for i in range(rows.count()))
+    assert page.locator("#sin-cumplir").inner_text() == "0"
+    table = page.locator("#reglas").inner_text()
+    assert any(c.titulo_visible in table for c in ds.columnas if c.publicada)  # columns by their visible title
 
 
 def test_airflow_ui_shows_spanish_name_and_bogota_time(local_env, api, failed_run, page):  # noqa: F811

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from casanare.catalog import Dataset
+from casanare.catalog import Dataset, load_catalog
 from casanare.errors import DatosPersonalesDetectados, ErrorDeConfiguracion
 from casanare.privacy.kanon import ReidentificacionPosible
 from casanare.privacy.pseudonym import ClaveInvalida
@@ -96,3 +96,45 @@ def test_failure_details_carry_the_rules_summary_without_values():
     summary = info.value.detalles["informe_reglas"]
     assert summary["columnas_eliminadas"] == ["nombre"] and summary["filas_entrada"] == 60
     assert "gmail" not in json.dumps(info.value.as_dict(), ensure_ascii=False)
+
+
+def test_scan_skips_only_columns_published_under_a_legal_basis():
+    from casanare.privacy.stage import legal_basis_exempt
+
+    contratos = load_catalog().get("contratos_gobernacion")
+    # The document type is public by law; the contractor's pseudonym is still scanned (only pseudonyms).
+    assert legal_basis_exempt(contratos) == ["tipo_documento_contratista"]
+    data = yaml.safe_load((ROOT / "tests" / "fixtures" / "catalogo_valido.yaml").read_text(encoding="utf-8"))
+    data["columnas"][2] = {"nombre": "nombre", "tipo": "texto", "descripcion": "Nombre del contratista",
+                           "clasificacion": "publica", "regla": "publicar", "dato_personal": "nombre",
+                           "fundamento_legal": {"norma": "Ley 1150 de 2007", "articulo": "art. 3"}}
+    ds = Dataset.model_validate(data)
+    df = frame()
+    df["nombre"] = ["MARIA GOMEZ RUIZ"] * len(df)
+    _, report = anonimizar(df, ds, key=KEY, reference=REF)
+    assert report["revision_datos_personales"]["estado"] == "sin_hallazgos"
+    without = ds.model_copy(update={"columnas": [
+        c.model_copy(update={"fundamento_legal": None, "dato_personal": None}) if c.nombre == "nombre" else c
+        for c in ds.columnas]})
+    with pytest.raises(DatosPersonalesDetectados):
+        anonimizar(df, without, key=KEY, reference=REF)
+
+
+def test_a_linkable_group_is_checked_together():
+    """Alone each dataset is 2-anonymous over persons; joined through the group pseudonym it is not."""
+    data = yaml.safe_load((ROOT / "tests" / "fixtures" / "catalogo_valido.yaml").read_text(encoding="utf-8"))
+    data["grupo_seudonimos"] = "salud_escolar"
+    data["microdatos"] = {"cuasi_identificadores": ["edad"], "k": 2, "max_supresion": 0.2,
+                          "excluir_de_k": {"codigo_municipio": "Municipio de la entidad que registra.",
+                                           "valor": "Valor administrativo del registro.",
+                                           "fecha": "Fecha administrativa del registro."}}
+    ds = Dataset.model_validate(data)
+    other = ds.model_copy(update={"slug": "otro_conjunto"})
+    df = frame(20)
+    df["edad"] = 30  # everyone alike here
+    alone, report = anonimizar(df, ds, key=KEY, reference=REF)
+    assert report["k_anonimato"]["unidad"] == "personas" and report["k_anonimato"]["grupo_vinculado"] is True
+    # The other dataset of the group published each of these persons with a distinct attribute.
+    published_other = alone[["id_persona"]].assign(edad=[f"{10 + i}-{14 + i}" for i in range(len(alone))])
+    with pytest.raises(ReidentificacionPosible):
+        anonimizar(df, ds, key=KEY, reference=REF, grupo=[(other, published_other)])

@@ -150,9 +150,22 @@ JERARQUIAS: dict[str, tuple[tuple[str, ...], tuple[Callable[[pd.Series], pd.Seri
 
 
 def hierarchy_levels(name: str, values: pd.Series) -> list[pd.Series]:
-    """The column at every level of hierarchy ``name`` (level 0 first)."""
+    """The column at every level of hierarchy ``name`` (level 0 first).
+
+    Each step runs on the distinct values only and is mapped back by code, so a million rows
+    cost what their few dozen distinct values cost.
+    """
+    import numpy as np
+
     _, steps = JERARQUIAS[name]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    present = codes >= 0
     levels = [values]
+    current = pd.Series(uniques, dtype="string")
     for step in steps:
-        levels.append(step(levels[-1]))
+        current = step(current).reset_index(drop=True)
+        mapped = current.to_numpy(dtype=object, na_value=None)
+        out = np.full(len(values), None, dtype=object)
+        out[present] = mapped[codes[present]]
+        levels.append(pd.Series(out, index=values.index, dtype="string"))
     return levels

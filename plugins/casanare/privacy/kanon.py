@@ -74,14 +74,55 @@ def units_of(frame: pd.DataFrame, person: str | None) -> Unidades:
     return Unidades(codes, len(uniques) + int(missing.sum()), True)
 
 
-def _row_hashes(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    keys = pd.DataFrame({c: frame[c].astype("string").fillna(_BLANK) for c in cols}, index=frame.index)
-    return pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finalizer: a well-mixed 64-bit hash of each integer (vectorized)."""
+    z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Dense integer code per value; -1 for a blank cell."""
+    return pd.factorize(series, use_na_sentinel=True)[0].astype(np.int64)
+
+
+def _row_keys(columns: list[np.ndarray], n: int) -> np.ndarray:
+    """Exact dense key of each row's combination of codes (a blank is a value of its own)."""
+    key = np.zeros(n, dtype=np.int64)
+    for codes in columns:
+        card = int(codes.max()) + 2 if codes.size else 1
+        key = pd.factorize(key * card + (codes + 1))[0].astype(np.int64)
+    return key
+
+
+def _unit_signature(key: np.ndarray, units: Unidades) -> np.ndarray:
+    """Per unit: its row key (rows), or a 64-bit set hash of its distinct row keys (persons)."""
+    if not units.personas:
+        return key.astype(np.uint64)
+    width = int(key.max()) + 1 if key.size else 1
+    pairs = pd.unique(units.codes * width + key)
+    signature = np.zeros(units.count, dtype=np.uint64)
+    np.add.at(signature, pairs // width, _splitmix(pairs % width))
+    return signature
+
+
+def _classes(signature: np.ndarray, fixed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(class of each unit, size of each class)``."""
+    if fixed is not None:
+        signature = signature ^ _splitmix(fixed)
+    classes = pd.factorize(signature)[0]
+    return classes, np.bincount(classes) if classes.size else np.zeros(0, dtype=np.int64)
 
 
 def unit_signatures(frame: pd.DataFrame, cols: list[str], units: Unidades) -> np.ndarray:
-    """64-bit signature per unit: the set of its rows' tuples on ``cols``."""
-    hashes = _row_hashes(frame, cols)
+    """64-bit signature per unit: the set of its rows' tuples on ``cols``, comparable across frames.
+
+    Unlike the dense keys used inside :func:`protect`, these hash the values themselves, so two
+    datasets of a linkable group give the same person comparable signatures.
+    """
+    keys = pd.DataFrame({c: frame[c].astype("string").fillna(_BLANK) for c in cols}, index=frame.index)
+    hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
     if not units.personas:
         return hashes
     pairs = pd.DataFrame({"u": units.codes, "h": hashes}).drop_duplicates()
@@ -90,95 +131,77 @@ def unit_signatures(frame: pd.DataFrame, cols: list[str], units: Unidades) -> np
     return signature
 
 
-def _with_fixed(signature: np.ndarray, fixed: np.ndarray | None) -> np.ndarray:
-    """Mix the group signature into the unit's own (odd multiplier: a bijection modulo 2^64)."""
-    return signature if fixed is None else signature ^ (fixed * np.uint64(0x9E3779B97F4A7C15))
-
-
-def _unit_class_sizes(signature: np.ndarray, fixed: np.ndarray | None) -> np.ndarray:
-    signature = _with_fixed(signature, fixed)
-    if signature.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    _, inverse, counts = np.unique(signature, return_inverse=True, return_counts=True)
-    return counts[inverse.reshape(-1)]
-
-
 def class_sizes(frame: pd.DataFrame, quasi: list[str], person: str | None = None) -> pd.Series:
     """Size of each row's class on ``quasi``, in units (rows, or persons when ``person`` is given)."""
     if frame.empty:
         return pd.Series([], dtype="int64", index=frame.index)
     units = units_of(frame, person)
-    sizes = _unit_class_sizes(unit_signatures(frame, quasi, units), None)
-    return pd.Series(sizes[units.codes], index=frame.index, dtype="int64")
+    key = _row_keys([_codes(frame[q]) for q in quasi], len(frame))
+    classes, sizes = _classes(_unit_signature(key, units), None)
+    return pd.Series(sizes[classes][units.codes], index=frame.index, dtype="int64")
 
 
 @dataclass
 class _Attempt:
     levels: tuple[int, ...]
-    frame: pd.DataFrame
+    blanked: dict[str, np.ndarray]  # rows blanked by suppression, per column
+    dropped: np.ndarray  # rows dropped
+    codes: dict[str, np.ndarray]  # final codes (-1 blank) per column, all rows
     blanked_cells: int
     rows_with_blanks: int
     suppressed_units: int
     dropped_units: int
-    dropped_rows: int
     small_classes_share: float
     units_at_risk: int
     share: float
 
 
 def _suppress(
-    work: pd.DataFrame, cols: list[str], k: int, units: Unidades, fixed: np.ndarray | None, levels: tuple[int, ...]
+    codes_in: dict[str, np.ndarray], cols: list[str], k: int, units: Unidades, fixed: np.ndarray | None,
+    levels: tuple[int, ...], n: int,
 ) -> _Attempt:
-    work = work.copy()
-    order = sorted(cols, key=lambda q: work[q].nunique(dropna=True), reverse=True)
+    codes = {q: codes_in[q].copy() for q in cols}
+    blanked = {q: np.zeros(n, dtype=bool) for q in cols}
+    order = sorted(cols, key=lambda q: int(codes[q].max()) + 1 if n else 0, reverse=True)
     touched = np.zeros(units.count, dtype=bool)
-    blanks_per_row = np.zeros(len(work), dtype=np.int64)
-    signature = unit_signatures(work, cols, units)
-    sizes = _unit_class_sizes(signature, fixed)
-    classes = _class_count(signature, fixed)
-    small = _small_class_count(signature, fixed, k)
-    units_at_risk = int((sizes < k).sum())
+
+    def unit_sizes() -> tuple[np.ndarray, np.ndarray]:
+        classes, sizes = _classes(_unit_signature(_row_keys([codes[q] for q in cols], n), units), fixed)
+        return sizes[classes], sizes
+
+    per_unit, sizes = unit_sizes()
+    small = int((sizes < k).sum())
+    classes_count = int(sizes.size)
+    units_at_risk = int((per_unit < k).sum())
     for q in order:
-        at_risk = sizes < k
+        at_risk = per_unit < k
         if not at_risk.any():
             break
-        rows = at_risk[units.codes] & work[q].notna().to_numpy()
-        blanks_per_row += rows
+        rows = at_risk[units.codes] & (codes[q] >= 0)
+        codes[q][rows] = -1
+        blanked[q] |= rows
         touched[units.codes[rows]] = True
-        work[q] = work[q].astype("object").where(~rows, None)
-        sizes = _unit_class_sizes(unit_signatures(work, cols, units), fixed)
-    at_risk = sizes < k
-    dropped_rows = at_risk[units.codes]
+        per_unit, _ = unit_sizes()
+    at_risk = per_unit < k
+    dropped = at_risk[units.codes]
+    any_blank = np.zeros(n, dtype=bool)
+    cells = 0
+    for q in cols:
+        any_blank |= blanked[q]
+        cells += int((blanked[q] & ~dropped).sum())
     suppressed = int((touched | at_risk).sum())
     return _Attempt(
-        levels=levels,
-        frame=work.loc[~dropped_rows],
-        blanked_cells=int(blanks_per_row[~dropped_rows].sum()),
-        rows_with_blanks=int(((blanks_per_row > 0) | dropped_rows).sum()),
-        suppressed_units=suppressed,
+        levels=levels, blanked=blanked, dropped=dropped, codes=codes, blanked_cells=cells,
+        rows_with_blanks=int((any_blank | dropped).sum()), suppressed_units=suppressed,
         dropped_units=int(at_risk.sum()),
-        dropped_rows=int(dropped_rows.sum()),
-        small_classes_share=round(small / classes, 4) if classes else 0.0,
-        units_at_risk=units_at_risk,
-        share=suppressed / units.count if units.count else 0.0,
+        small_classes_share=round(small / classes_count, 4) if classes_count else 0.0,
+        units_at_risk=units_at_risk, share=suppressed / units.count if units.count else 0.0,
     )
 
 
-def _class_count(signature: np.ndarray, fixed: np.ndarray | None) -> int:
-    signature = _with_fixed(signature, fixed)
-    return int(np.unique(signature).size)
-
-
-def _small_class_count(signature: np.ndarray, fixed: np.ndarray | None, k: int) -> int:
-    signature = _with_fixed(signature, fixed)
-    if signature.size == 0:
-        return 0
-    _, counts = np.unique(signature, return_counts=True)
-    return int((counts < k).sum())
-
-
-def _entropy(values: pd.Series) -> float:
-    counts = values.dropna().astype("string").value_counts().to_numpy(dtype=float)
+def _entropy_of_codes(codes: np.ndarray) -> float:
+    counts = np.bincount(codes[codes >= 0]).astype(float) if (codes >= 0).any() else np.zeros(0)
+    counts = counts[counts > 0]
     total = counts.sum()
     if total == 0:
         return 0.0
@@ -186,13 +209,24 @@ def _entropy(values: pd.Series) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
+def _entropy(values: pd.Series) -> float:
+    return _entropy_of_codes(_codes(values))
+
+
+def _loss(h0: float, codes: np.ndarray, kept: np.ndarray, rows_in: int) -> float:
+    """1 − information kept: entropy of the published non-blank values, weighted by their share."""
+    if h0 == 0:
+        return 0.0
+    published = codes[kept]
+    kept_share = (published >= 0).sum() / rows_in if rows_in else 0.0
+    return round(float(min(max(1 - _entropy_of_codes(published) * kept_share / h0, 0.0), 1.0)), 4)
+
+
 def column_loss(original: pd.Series, published: pd.Series, rows_in: int) -> float:
     """1 − information kept: entropy of the published non-blank values, weighted by their share."""
     h0 = _entropy(original)
-    if h0 == 0:
-        return 0.0
-    kept_share = published.notna().sum() / rows_in if rows_in else 0.0
-    return round(float(min(max(1 - _entropy(published) * kept_share / h0, 0.0), 1.0)), 4)
+    codes = _codes(published)
+    return _loss(h0, codes, np.ones(codes.size, dtype=bool), rows_in)
 
 
 def protect(
@@ -224,29 +258,31 @@ def protect(
         ColumnaSinInformacion: a checked column would be published with a single value.
     """
     hierarchies = dict(hierarchies or {})
-    work = frame.reset_index(drop=True).copy()
-    for q in cols:
-        work[q] = work[q].astype("object").where(work[q].notna(), None)
+    work = frame.reset_index(drop=True)
+    n = len(work)
     units = units_of(work, person)
     fixed = _fixed_signature(work, person, units, linked)
+    # Each column at each hierarchy level, as values and as dense integer codes (-1 = blank).
     levels_of = {
-        q: [s.astype("object").where(s.notna(), None) for s in generalize.hierarchy_levels(hierarchies[q], work[q])]
-        if q in hierarchies else [work[q]]
-        for q in cols
+        q: generalize.hierarchy_levels(hierarchies[q], work[q]) if q in hierarchies else [work[q]] for q in cols
     }
-    k_before = int(_unit_class_sizes(unit_signatures(work, cols, units), fixed).min()) if units.count else None
+    codes_of = {q: [_codes(v) for v in levels_of[q]] for q in cols}
+    h0 = {q: _entropy_of_codes(codes_of[q][0]) for q in cols}
+    k_before = None
+    if units.count:
+        _, sizes = _classes(_unit_signature(_row_keys([codes_of[q][0] for q in cols], n), units), fixed)
+        k_before = int(sizes.min()) if sizes.size else None
     attempts: list[tuple[float, int, _Attempt, dict[str, float]]] = []
     best_share: _Attempt | None = None
     for levels in itertools.product(*(range(len(levels_of[q])) for q in cols)):
-        candidate = work.copy()
-        for q, level in zip(cols, levels, strict=True):
-            candidate[q] = levels_of[q][level]
-        attempt = _suppress(candidate, cols, k, units, fixed, levels)
+        chosen_codes = {q: codes_of[q][level] for q, level in zip(cols, levels, strict=True)}
+        attempt = _suppress(chosen_codes, cols, k, units, fixed, levels, n)
         if best_share is None or attempt.share < best_share.share:
             best_share = attempt
         if attempt.share > max_share:
             continue
-        losses = {q: column_loss(work[q], attempt.frame[q], len(work)) for q in cols}
+        kept = ~attempt.dropped
+        losses = {q: _loss(h0[q], attempt.codes[q], kept, n) for q in cols}
         total = round(float(sum(losses.values())) / len(cols), 4) if cols else 0.0
         attempts.append((total, sum(levels), attempt, losses))
     unidad = "personas" if units.personas else "filas"
@@ -256,12 +292,11 @@ def protect(
         "k": k,
         "k_inicial": k_before,
         "unidades": units.count,
-        "filas": len(work),
+        "filas": n,
         "max_supresion": max_share,
         "grupo_vinculado": linked is not None,
     }
     if not attempts:
-        assert best_share is not None or not cols
         share = best_share.share if best_share else 0.0
         columnas = ", ".join(cols)
         raise ReidentificacionPosible(
@@ -277,16 +312,26 @@ def protect(
             detalles={**base, "proporcion_minima_suprimida": round(share, 4)},
         )
     total, _, chosen, losses = min(attempts, key=lambda a: (a[0], a[1]))
-    _refuse_single_value(work, chosen.frame, cols, slug)
-    result = chosen.frame.reset_index(drop=True)
-    for q in cols:
-        if _castable(frame[q]):
-            result[q] = result[q].astype(frame[q].dtype)
+    kept = ~chosen.dropped
+    _refuse_single_value(codes_of, chosen, cols, slug)
+    result = work.loc[kept].copy()
+    for q, level in zip(cols, chosen.levels, strict=True):
+        values = levels_of[q][level].loc[kept]
+        blank = chosen.blanked[q][kept]
+        column = values.astype("object").where(~blank & values.notna().to_numpy(), None)
+        result[q] = column.astype(frame[q].dtype) if _castable(frame[q]) and level == 0 else column
+        if level > 0:
+            result[q] = result[q].astype("string")
+    result = result.reset_index(drop=True)
     niveles = {}
     for q, level in zip(cols, chosen.levels, strict=True):
         names = generalize.JERARQUIAS[hierarchies[q]][0] if q in hierarchies else ("publicado",)
         niveles[q] = {"nivel": level, "nombre": names[level], "valores_distintos": int(result[q].nunique()),
                       "valores_distintos_antes": int(work[q].nunique()), "perdida": losses[q]}
+    final_units = units_of(result, person)
+    final_fixed = _fixed_signature(result, person, final_units, linked)
+    final_key = _row_keys([_codes(result[q]) for q in cols], len(result))
+    _, final_sizes = _classes(_unit_signature(final_key, final_units), final_fixed)
     report: dict[str, Any] = {
         **base,
         "cuasi_identificadores": list(cols),
@@ -297,16 +342,12 @@ def protect(
         "celdas_suprimidas": chosen.blanked_cells,
         "unidades_con_supresion": chosen.suppressed_units,
         "unidades_eliminadas": chosen.dropped_units,
-        "filas_eliminadas": chosen.dropped_rows,
+        "filas_eliminadas": int(chosen.dropped.sum()),
         "filas_con_supresion": chosen.rows_with_blanks,
         "proporcion_suprimida": round(chosen.share, 4),
         "combinaciones_evaluadas": math.prod(len(levels_of[q]) for q in cols) if cols else 0,
+        "k_logrado": int(final_sizes.min()) if len(result) and final_sizes.size else None,
     }
-    kept_units = units_of(result, person)
-    fixed_kept = _fixed_signature(result, person, kept_units, linked)
-    report["k_logrado"] = (
-        int(_unit_class_sizes(unit_signatures(result, cols, kept_units), fixed_kept).min()) if len(result) else None
-    )
     return result, report
 
 
@@ -344,8 +385,14 @@ def group_signatures(frames: list[tuple[pd.DataFrame, str, list[str]]]) -> dict[
     return total
 
 
-def _refuse_single_value(before: pd.DataFrame, after: pd.DataFrame, cols: list[str], slug: str) -> None:
-    collapsed = [q for q in cols if before[q].nunique(dropna=True) >= 2 and after[q].nunique(dropna=True) <= 1]
+def _refuse_single_value(codes_of: dict[str, list[np.ndarray]], chosen: _Attempt, cols: list[str], slug: str) -> None:
+    kept = ~chosen.dropped
+    collapsed = []
+    for q in cols:
+        before = codes_of[q][0]
+        after = chosen.codes[q][kept]
+        if np.unique(before[before >= 0]).size >= 2 and np.unique(after[after >= 0]).size <= 1:
+            collapsed.append(q)
     if collapsed:
         columnas = ", ".join(collapsed)
         raise ColumnaSinInformacion(

@@ -83,6 +83,15 @@ def anonimizar(
         raise
 
 
+def legal_basis_exempt(dataset: Dataset) -> list[str]:
+    """Columns the final scan skips: published as they are under a declared ``fundamento_legal``.
+
+    A pseudonymized column keeps being scanned even with a legal basis: its values must all be
+    pseudonyms, and a raw identifier there is still a leak.
+    """
+    return [c.nombre_salida for c in dataset.columnas_con_fundamento_legal if c.regla.accion == "publicar"]
+
+
 def checked_columns(dataset: Dataset) -> list[str]:
     """Columns k-anonymity counts (see ``Dataset.columnas_k``)."""
     return dataset.columnas_k
@@ -128,7 +137,7 @@ def _protect(
     if dataset.microdatos:
         # Scan before suppression too: a phone pasted into a published column is a catalog or
         # source problem to report even when k-anonymity happens to drop that row.
-        scan_frame(published, dataset, names)
+        scan_frame(published, dataset, names, exentas=legal_basis_exempt(dataset))
         micro = dataset.microdatos
         published, report["k_anonimato"] = protect(
             published, cols=checked_columns(dataset), k=micro.k, max_share=micro.max_supresion,
@@ -139,7 +148,7 @@ def _protect(
         report["k_anonimato"]["grupo_seudonimos"] = dataset.grupo_seudonimos
     else:
         report["k_anonimato"] = None
-    report["revision_datos_personales"] = scan_frame(published, dataset, names)
+    report["revision_datos_personales"] = scan_frame(published, dataset, names, exentas=legal_basis_exempt(dataset))
     report["filas"] = len(published)
     return published, report
 
