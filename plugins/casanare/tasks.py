@@ -305,13 +305,15 @@ def _mark_published(state: DatasetArea, area: RunArea, target: str) -> None:
 
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.connections import portal_config
-    from casanare.publish.portal import publish_dataset
+    from casanare.publish.portal import catalog_changed, portal_dataset_id, publish_dataset
 
     ds = dataset(slug)
     area, state = areas(slug, run_id)
-    if motivo := _skip_unchanged(ds, area, state):
-        area.record_stage("publicar_datos_gov_co", {"estado": "omitido", "motivo": motivo})
-        return {"estado": "omitido"}
+    # Same data may skip the portal, unless the catalog changed its schema or metadata.
+    if (motivo := _skip_unchanged(ds, area, state)) and not catalog_changed(ds, state):
+        dataset_id = portal_dataset_id(ds, state)
+        area.record_stage("publicar_datos_gov_co", {"estado": "omitido", "motivo": motivo, "dataset_id": dataset_id})
+        return {"estado": "omitido", "dataset_id": dataset_id}
     with stage(area, "publicar_datos_gov_co"):
         frame = area.read_parquet("anonimizado.parquet")
         # Creates the dataset on its first publication, aligns schema and metadata, sends the

@@ -8,6 +8,7 @@ and leave the portal exactly as it was.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 SLUG = "red_vial_departamental"
 ROOT = Path(__file__).resolve().parents[2]
+_EDITS = itertools.count()
 SODA_TYPES = {"texto": "text", "entero": "number", "decimal": "number", "fecha": "calendar_date",
               "fecha_hora": "calendar_date", "booleano": "checkbox"}
 
@@ -40,6 +42,24 @@ def created(local_env) -> str:
     return dataset_id
 
 
+@pytest.fixture
+def changed_sources(local_env, tmp_path) -> Iterator[Path]:
+    """A copy of the sources where one road changed its state: the next run has a real delta."""
+    import openpyxl
+
+    sources = tmp_path / "fuentes"
+    shutil.copytree(local_env.fuentes, sources)
+    path = sources / "infraestructura" / "red_vial_departamental.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book["Red vial"]
+    column = next(c.column for c in sheet[1] if str(c.value).strip().lower() == "estado")
+    cell = sheet.cell(row=2 + next(_EDITS), column=column)  # another road each time: always a new delta
+    cell.value = "Regular" if cell.value != "Regular" else "Malo"
+    book.save(path)
+    with restored_environ(CASANARE_SOURCE_BASE=str(sources)):
+        yield sources
+
+
 def _view(env, dataset_id: str) -> dict:
     return requests.get(f"{env.portal.url}/api/views/{dataset_id}.json", timeout=30).json()
 
@@ -50,7 +70,7 @@ def _count(env, dataset_id: str) -> int:
     return int(rows[0]["n"])
 
 
-def test_created_with_the_catalog_columns_types_and_row_identifier(local_env, created) -> None:
+def test_created_with_the_catalog_columns_types_and_row_identifier(local_env, created, changed_sources) -> None:
     ds = load_catalog().get(SLUG)
     view = _view(local_env, created)
     assert {c["fieldName"]: c["dataTypeName"] for c in view["columns"]} == {
@@ -74,6 +94,7 @@ def test_created_with_the_catalog_columns_types_and_row_identifier(local_env, cr
     stage = RunArea(local_env.staging_url, SLUG, runs[-1]).read_json("manifest.json")["etapas"]["publicar_datos_gov_co"]
     assert stage["dataset_id"] == created and stage["origen_id"] == "estado"
     assert stage["esquema"]["resultado"] == "sin_cambios" and stage["modo"] == "incremental"
+    assert stage["diff"]["cambiadas"] == 1 and stage["diff"]["metodo"] == "soda"  # one row, one request
 
 
 @pytest.fixture
@@ -93,7 +114,7 @@ def _only_platform_mail(smtp, ds) -> None:
     assert all(addr in recipients for addr in settings.platform_team_emails())
 
 
-def test_wrong_credentials_mail_the_platform_team_only(local_env, created, mails) -> None:
+def test_wrong_credentials_mail_the_platform_team_only(local_env, created, mails, changed_sources) -> None:
     ds = load_catalog().get(SLUG)
     rows, writes = _count(local_env, created), local_env.portal.stats()["writes_applied"]
     conn = json.loads(local_env.env()["AIRFLOW_CONN_DATOS_GOV_CO"])
@@ -107,7 +128,8 @@ def test_wrong_credentials_mail_the_platform_team_only(local_env, created, mails
     assert _count(local_env, created) == rows and local_env.portal.stats()["writes_applied"] == writes
 
 
-def test_a_dropped_column_with_data_needs_the_catalog_flag(local_env, created, mails, tmp_path) -> None:
+def test_a_dropped_column_with_data_needs_the_catalog_flag(local_env, created, mails, tmp_path,
+                                                          changed_sources) -> None:
     catalog = tmp_path / "catalogo"
     shutil.copytree(ROOT / "include" / "catalog", catalog)
     path = catalog / f"{SLUG}.yaml"

@@ -139,10 +139,13 @@ def task_states_of_watcher() -> dict[str, str]:
 
 
 def test_portal_dataset_page_answers_like_datos_gov_co(local_env):
-    from casanare.publish.portal.ids import portal_dataset_id
+    from casanare.publish.portal import portal_dataset_id
+    from tests.conftest import run_dag
 
-    dataset_id = portal_dataset_id(load_catalog().get(SLUG))  # assigned when the first run created it
-    assert dataset_id
+    ds = load_catalog().get(SLUG)
+    if portal_dataset_id(ds) is None:  # the portal starts empty: the first publication creates it
+        run_dag(SLUG)
+    dataset_id = portal_dataset_id(ds)
     resp = requests.get(f"{local_env.portal.url}/d/{dataset_id}", timeout=30, allow_redirects=False)
     assert resp.status_code == 302
     page = requests.get(local_env.portal.url + resp.headers["Location"], timeout=30)

@@ -83,6 +83,9 @@ def test_refusals_and_bad_credentials_are_permanent(portal) -> None:
     with _client(portal) as client, pytest.raises(PublicacionRechazada) as err:
         client.upsert(portal.ff, [{"id_registro": 1, "valor": "no es un número"}])
     assert err.value.detalles["estado_http"] == 400  # number columns refuse text, as on the portal
+    for wrong in ({"activo": "quizás"}, {"fecha": "ayer"}, {"fecha": "2024-02-30"}):
+        with _client(portal) as client, pytest.raises(PublicacionRechazada):
+            client.upsert(portal.ff, [{"id_registro": 1, **wrong}])  # checkbox and date columns too
     for wrong in ({"password": "otra-clave"}, {"username": None, "password": None}):
         with _client(portal, **wrong) as client, pytest.raises(CredencialesRechazadas) as err:
             client.upsert(portal.ff, [{"id_registro": 1}])

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from casanare.publish.portal.client import PortalConfig
     from casanare.staging import DatasetArea
 
-__all__ = ["portal_dataset_id", "publish_dataset"]
+__all__ = ["catalog_changed", "portal_dataset_id", "publish_dataset"]
 
 
 def portal_dataset_id(ds: Dataset, state: DatasetArea | None = None) -> str | None:
@@ -30,3 +30,14 @@ def publish_dataset(df: pd.DataFrame, ds: Dataset, cfg: PortalConfig, state: Dat
     from casanare.publish.portal.publish import publish
 
     return publish(df, ds, cfg, state=state, version=version)
+
+
+def catalog_changed(ds: Dataset, state: DatasetArea) -> bool:
+    """Whether the catalog's portal schema or metadata changed since the last publication.
+
+    A run whose data did not change may skip the portal, but not when the catalog asks for a
+    new column, type, row identifier or metadata: the schema is kept in line on every run.
+    """
+    from casanare.publish.portal.publish import FINGERPRINT_FILE, catalog_fingerprint
+
+    return (state.read_json(FINGERPRINT_FILE) or {}).get("huella") != catalog_fingerprint(ds)

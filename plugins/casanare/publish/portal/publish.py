@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MARKER = "snapshots/publicacion.json"
+#: Fingerprint of the catalog's portal schema + metadata at the last publication (see ``catalog_changed``).
+FINGERPRINT_FILE = "estado/huella_catalogo_portal.json"
 #: Without a row identifier the whole table is read back for reconciliation up to this size.
 FULL_CHECK_MAX = 300_000
 _IN_BATCH = 100  # ids per ``$where … IN (…)`` (keeps URLs short)
@@ -65,6 +67,19 @@ _IN_BATCH = 100  # ids per ``$where … IN (…)`` (keeps URLs short)
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def catalog_fingerprint(ds: Dataset) -> str:
+    """sha256 of what the catalog asks of the portal: columns, types, row identifier, metadata."""
+    import hashlib
+    import json
+
+    from casanare.publish.portal.metadata import desired_metadata
+    from casanare.publish.portal.schema import desired_columns, row_identifier
+
+    wanted = {"columnas": [c.__dict__ for c in desired_columns(ds)], "identificador": row_identifier(ds),
+              "metadatos": desired_metadata(ds)}
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def column_kinds(ds: Dataset, df: pd.DataFrame) -> dict[str, Kind]:
@@ -387,6 +402,7 @@ def publish(
             snapshot_url = state.save_snapshot(version, expected)
             state.write_json(MARKER, {"estado": "reconciliada", "version": version, "fin": _now(),
                                       "dataset_id": dataset_id})
+            state.write_json(FINGERPRINT_FILE, {"huella": catalog_fingerprint(dataset), "version": version})
     return {
         "modo": mode,
         "dataset_id": dataset_id,
