@@ -156,5 +156,17 @@ def test_a_big_upload_is_committed_at_once_and_parsed_in_the_background(portal) 
             # A resent commit (its answer lost) answers the source as it stands, not a 400.
             again = client.dsmapi("POST", source["links"]["commit"].format(seq_num=0, byte_offset=len(data)))
             assert again["resource"]["id"] == source["resource"]["id"]
+            # Transforms over every row also run in the background: the answer comes at once.
+            schema = source["resource"]["schemas"][0]
+            columnas = [{"field_name": c["field_name"], "position": c["position"] + 1, "transform": {
+                "transform_expr": f"to_number(`{c['field_name']}`)" if c["field_name"] != "municipio"
+                else f"`{c['field_name']}`"}} for c in schema["input_columns"]]
+            link = source["links"]["input_schema_links"]["transform"].format(input_schema_id=schema["id"])
+            output = hurried.dsmapi("POST", link, {"output_columns": columnas, "sort_bys": []})
+            while not output["resource"]["completed_at"]:
+                assert time.monotonic() < deadline, "the stand-in never finished the transforms"
+                time.sleep(0.2)
+                output = client.get(output["links"]["show"])
+            assert output["resource"]["error_count"] == 0
         finally:
             client.dsmapi("DELETE", revision["links"]["discard"])  # the module's dataset stays as it was
