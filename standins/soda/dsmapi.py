@@ -322,16 +322,42 @@ class Dsmapi:
         return {"seq_num": seq_num, "byte_offset": byte_offset, "size": len(data)}
 
     def commit(self, source_id: int, seq_num: int, end_offset: int) -> dict[str, Any]:
-        """``POST /source/<id>/commit/<seq>/<end>``: assemble, parse and stage the upload."""
+        """``POST /source/<id>/commit/<seq>/<end>``: check the chunks, then parse in the background.
+
+        As on DSMAPI, the commit answers at once and the upload is processed asynchronously:
+        the source gets its input schema and ``finished_at`` (or ``failed_at``) later, and
+        clients poll ``show`` (socrata-py's ``wait_for_schema`` allows 12 hours). Parsing a
+        1M-row file inside the request outlasted the client's read timeout, and the resent
+        commit then found its chunks gone. A repeated commit of the same upload (its answer
+        was lost) answers the source as it stands.
+        """
         with self._lock:
             source = self.source(source_id)
+            committed = source.get("_committed")
+            if committed is not None:
+                if committed == [seq_num, end_offset]:
+                    return self.source_doc(source)
+                raise PortalError(400, "invalid_request", "Upload was already committed")
             data = self._assemble(source_id, seq_num, end_offset)
             dataset_id = self._dataset_of(source)
-            try:
-                header, rows = self._parse(data, source["parse_options"])
-            except (csv.Error, UnicodeDecodeError) as exc:
-                return self._fail_source(source, f"Could not parse the upload: {exc.__class__.__name__}")
+            source["_committed"] = [seq_num, end_offset]
             with self.store.write_transaction() as conn:
+                self.store.put_object(conn, "source", source_id, source)
+        worker = threading.Thread(
+            target=self._process_upload, args=(source_id, dataset_id, data), name=f"dsmapi-source-{source_id}",
+            daemon=True,
+        )
+        self._jobs.append(worker)
+        worker.start()
+        return self.source_doc(source)
+
+    def _process_upload(self, source_id: int, dataset_id: str, data: bytes) -> None:
+        """Parse and stage a committed upload; record the input schema or the failure on the source."""
+        try:
+            header, rows = self._parse(data, self.source(source_id)["parse_options"])
+            # The store's write lock serializes writers, so the source read inside it is current.
+            with self.store.write_transaction() as conn:
+                source = self.source(source_id)
                 input_id = self.store.next_id(conn, "input_schema")
                 total = self._stage(conn, input_id, len(header), rows)
                 input_schema = self._input_schema(source_id, input_id, header, total)
@@ -341,8 +367,15 @@ class Dsmapi:
                 source["finished_at"] = iso_now()
                 source["_bytes"] = len(data)
                 self.store.put_object(conn, "source", source_id, source)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            self._fail_source(self.source(source_id), f"Could not parse the upload: {exc.__class__.__name__}")
+        except PortalError as exc:
+            self._fail_source(self.source(source_id), exc.message)
+        except Exception as exc:
+            LOG.exception("processing of source %s crashed", source_id)
+            self._fail_source(self.source(source_id), exc.__class__.__name__)
+        finally:
             shutil.rmtree(self._chunk_dir(source_id), ignore_errors=True)
-        return self.source_doc(source)
 
     def _fail_source(self, source: dict[str, Any], message: str) -> dict[str, Any]:
         with self.store.write_transaction() as conn:

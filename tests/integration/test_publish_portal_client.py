@@ -128,3 +128,33 @@ def test_airflow_hook_owns_the_connection(portal, monkeypatch) -> None:
         assert client.cfg.chunk_size == 7
         report = client.upsert(portal.ff, [{"id_registro": 500 + i} for i in range(10)])
         assert report.peticiones == 2 and client.count(portal.ff, where="id_registro >= 500") == 10
+
+
+def test_a_big_upload_is_committed_at_once_and_parsed_in_the_background(portal) -> None:
+    """Parsing a big CSV outlasts a request's read timeout, so the commit must not wait for it.
+
+    DSMAPI answers the commit at once and processes the upload asynchronously (socrata-py polls
+    the source for its schema). A stand-in that parsed inside the request made the client time
+    out, resend the commit and get a 400 for chunks already consumed: the 1M-row first load failed.
+    Here a 1 s read timeout plays the part of the 60 s one against a file 5x smaller.
+    """
+    import time
+
+    filas = 200_000
+    data = ("id_registro,municipio,valor\n" + "".join(f"{i},Yopal,{i}.5\n" for i in range(filas))).encode()
+    with _client(portal) as client, _client(portal, timeout=1.0, max_attempts=2) as hurried:
+        revision = client.open_revision(portal.ff, "update")
+        try:
+            source = hurried.upload_csv(revision, "grande.csv", data)  # only the upload is hurried
+            deadline = time.monotonic() + 120
+            while not (source["resource"]["finished_at"] or source["resource"]["failed_at"]):
+                assert time.monotonic() < deadline, "the stand-in never finished parsing the upload"
+                time.sleep(0.2)
+                source = client.get(source["links"]["show"])
+            assert not source["resource"]["failed_at"], source["resource"]["failure_details"]
+            assert source["resource"]["schemas"][0]["total_rows"] == filas
+            # A resent commit (its answer lost) answers the source as it stands, not a 400.
+            again = client.dsmapi("POST", source["links"]["commit"].format(seq_num=0, byte_offset=len(data)))
+            assert again["resource"]["id"] == source["resource"]["id"]
+        finally:
+            client.dsmapi("DELETE", revision["links"]["discard"])  # the module's dataset stays as it was
