@@ -145,6 +145,13 @@ class TopologiaCelery:
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.programar),
             "CASANARE_TOPOLOGIA": self.token,
+            # The closing task writes the run note through this deployment's own API server, as
+            # its user: the embedded environment's connection points at another port and login.
+            "AIRFLOW_CONN_AIRFLOW_API": json.dumps({
+                "conn_type": "http", "host": "127.0.0.1", "port": self.api_port, "schema": "http",
+                "login": API_USER, "password": self._password,
+            }),
+            "CASANARE_AIRFLOW_URL": self.api_url,
         }
 
     # Lifecycle ----------------------------------------------------------------------------------
@@ -371,7 +378,11 @@ def ejecutar_todo(topo: TopologiaCelery, dag_ids: list[str], timeout: float) -> 
     states = topo.esperar_ejecuciones(runs, timeout)
     tasks = [row for row in topo.consulta(
         "SELECT dag_id, run_id, task_id, state, hostname FROM task_instance") if runs.get(row["dag_id"]) == row["run_id"]]
-    return {"ejecuciones": runs, "estados": states, "tareas": tasks}
+    # Notes written by each run's closing task through the REST API (connection ``airflow_api``).
+    notes = {row["dag_id"]: row["content"] for row in topo.consulta(
+        "SELECT dr.dag_id, dr.run_id, n.content FROM dag_run dr JOIN dag_run_note n ON n.dag_run_id = dr.id")
+        if runs.get(row["dag_id"]) == row["run_id"]}
+    return {"ejecuciones": runs, "estados": states, "tareas": tasks, "notas": notes}
 
 
 def main() -> int:

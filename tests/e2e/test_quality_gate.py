@@ -48,8 +48,16 @@ def _portal_count(env, dataset_id: str | None) -> int:
     return int(response.json()[0]["n"])
 
 
+# Per-run follow-up pages: every run, failed or not, reports its own attempt there (not published data).
+RUN_STATUS_FOLDERS = {"seguimiento", "calidad"}
+
+
 def _tree_state(folder: Path) -> dict[str, float]:
-    return {str(p): p.stat().st_mtime for p in folder.rglob("*")} if folder.exists() else {}
+    """Every published file and folder of the website (data, pages, downloads, data.json, Atom)."""
+    if not folder.exists():
+        return {}
+    return {str(p): p.stat().st_mtime for p in folder.rglob("*")
+            if p.relative_to(folder).parts[0] not in RUN_STATUS_FOLDERS}
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +142,8 @@ def test_critical_failure_leaves_the_targets_untouched(local_env, dataset, criti
     assert _portal_count(local_env, portal_dataset_id(dataset)) == before["portal_rows"]
     assert _tree_state(local_env.web_dir) == before["site"]
     area = critical_run["area"]
+    # Only the follow-up pages changed: the failed attempt has its own quality report.
+    assert list((local_env.web_dir / "calidad").rglob(f"{area.run_id}/*.html"))
     assert area.stage("publicar_datos_gov_co") is None and area.stage("publicar_casanare_gov_co") is None
 
 
@@ -147,7 +157,11 @@ def test_critical_failure_is_in_the_manifest_with_the_data_docs_link(local_env, 
     assert "unico:radicado" in failed_rules
     link = error["detalles"]["data_docs"]
     assert manifest["calidad"]["data_docs"] == link and manifest["calidad"]["fallas_criticas"] >= 1
-    page = local_env.docs_dir / link.removeprefix(local_env.docs_dir.as_uri() + "/")
+    # The link is for people (file:// or http://); the page's place under the docs root is recorded too.
+    relative = error["detalles"]["data_docs_ruta"]
+    assert manifest["calidad"]["data_docs_ruta"] == relative
+    assert link.endswith("/" + relative)
+    page = local_env.docs_dir / relative
     assert page.is_file() and page.suffix == ".html" and "validations" in page.parts
     # The scorecard is kept for the failed run too (unicidad sees the duplicated row).
     assert manifest["puntaje_mintic"]["criterios"]["unicidad"]["puntaje"] < 10

@@ -14,6 +14,7 @@ from casanare.quality.baseline import (
     REGEX_RANGO_EDAD,
     REGEX_SEMANA_EPI,
     REGEX_SEUDONIMO,
+    allow_privacy_suppression,
     baseline_expectations,
     dimension_of,
     divipola_codes,
@@ -208,6 +209,27 @@ def test_gx_accepts_a_clean_frame_and_catches_each_broken_rule(tmp_path):
     as_text = _run(_frame().assign(valor=lambda d: d["valor"].astype("str")), ds, tmp_path)
     tipo = next(r for r in as_text["resultados"] if r["regla"] == "tipo:valor")
     assert not tipo["exito"] and tipo["observado"] == "str"
+
+
+def test_gaps_made_by_k_anonymity_are_not_reported_but_a_source_gap_is(tmp_path):
+    from casanare.quality.validation import run_suite
+
+    ds = make_dataset(COLUMNAS, microdatos={"cuasi_identificadores": ["codigo_municipio"], "k": 2})
+    privacidad = {"k_anonimato": {"celdas_suprimidas_por_columna": {"codigo_municipio": 3}}}
+
+    def gaps(blank_rows):
+        df = _frame()
+        df.loc[list(blank_rows), "codigo_municipio"] = None
+        base = {"name": ds.slug, "expectations": baseline_expectations(ds, hoy=HOY)}
+        suite = allow_privacy_suppression(base, privacidad, len(df))
+        report = run_suite(df, ds, run_name="prueba", docs_dir=tmp_path / "docs", suite=suite,
+                           raise_on_critical=False)
+        return [r["inesperados"] for r in report["resultados"] if not r["exito"]
+                and r["regla"] == "no_nulo:codigo_municipio"]
+
+    assert gaps(range(3)) == []  # exactly the 3 cells privacy blanked
+    assert gaps(range(4)) == [4]  # one more empty cell came from the source: still reported
+    assert allow_privacy_suppression({"expectations": []}, None, 10) == {"expectations": []}
 
 
 def test_aggregates_that_print_values_are_refused_on_personal_columns(tmp_path, monkeypatch):

@@ -315,9 +315,11 @@ def protect(
     kept = ~chosen.dropped
     _refuse_single_value(codes_of, chosen, cols, slug)
     result = work.loc[kept].copy()
+    suppressed_of: dict[str, int] = {}
     for q, level in zip(cols, chosen.levels, strict=True):
         values = levels_of[q][level].loc[kept]
         blank = chosen.blanked[q][kept]
+        suppressed_of[q] = int((blank & values.notna().to_numpy()).sum())  # cells that had a value
         column = values.astype("object").where(~blank & values.notna().to_numpy(), None)
         result[q] = column.astype(frame[q].dtype) if _castable(frame[q]) and level == 0 else column
         if level > 0:
@@ -340,6 +342,8 @@ def protect(
         "proporcion_clases_menores_k": chosen.small_classes_share,
         "unidades_en_riesgo_antes_de_suprimir": chosen.units_at_risk,
         "celdas_suprimidas": chosen.blanked_cells,
+        # Per published column, so quality can tell these deliberate gaps from the source's own.
+        "celdas_suprimidas_por_columna": suppressed_of,
         "unidades_con_supresion": chosen.suppressed_units,
         "unidades_eliminadas": chosen.dropped_units,
         "filas_eliminadas": int(chosen.dropped.sum()),

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from casanare.catalog import Dataset
+from casanare.quality.baseline import allow_privacy_suppression, merged_suite
 from casanare.quality.scorecard import build_scorecard, fecha_ultimo_cambio
 from casanare.quality.validation import run_suite
 
@@ -43,7 +44,8 @@ def validar(
             those the anonymization created).
     """
     ahora = ahora or datetime.now(UTC)
-    report = run_suite(df, dataset, run_name=run_name, docs_dir=docs_dir, raise_on_critical=False)
+    suite = allow_privacy_suppression(merged_suite(dataset), privacidad, len(df))
+    report = run_suite(df, dataset, run_name=run_name, docs_dir=docs_dir, suite=suite, raise_on_critical=False)
     sha = (extraccion or {}).get("sha256")
     report["puntaje_mintic"] = build_scorecard(
         df,
@@ -79,6 +81,7 @@ def resumen_manifiesto(report: dict[str, Any]) -> dict[str, Any]:
         ],
         "aviso": aviso,
         "data_docs": report.get("data_docs"),
+        "data_docs_ruta": report.get("data_docs_ruta"),
         "data_docs_indice": report.get("data_docs_indice"),
         "puntaje_promedio": (report.get("puntaje_mintic") or {}).get("promedio"),
         "sello_excelencia_nivel_1": ((report.get("puntaje_mintic") or {}).get("sello_excelencia") or {}).get("nivel_1"),

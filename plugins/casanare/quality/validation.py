@@ -147,6 +147,7 @@ def check_critical(report: dict[str, Any]) -> None:
             "fallas_criticas": critical[:10],
             "advertencias": report.get("advertencias", [])[:10],
             "data_docs": report.get("data_docs"),
+            "data_docs_ruta": report.get("data_docs_ruta"),
             "data_docs_indice": report.get("data_docs_indice"),
         },
     )
@@ -186,7 +187,9 @@ def summarize(result: Any, docs_dir: Path) -> dict[str, Any]:
         "fallidas": len(failed),
         "advertencias": [r for r in failed if r["severidad"] != "critical"],
         "resultados": rows,
+        # The link people open (may be http://) and where the page sits under the docs root.
         "data_docs": operator_url(docs_page or docs_dir / "index.html"),
+        "data_docs_ruta": docs_relative_path(docs_page or docs_dir / "index.html"),
         "data_docs_indice": operator_url(docs_dir / "index.html"),
     }
 
@@ -209,6 +212,17 @@ def _docs_page(docs_dir: Path, identifier: Any) -> Path | None:
         path = docs_dir / "validations" / suite_name / run_id.run_name / run_time / f"{identifier.batch_identifier}.html"
         return path if path.exists() else None
     except Exception:
+        return None
+
+
+def docs_relative_path(path: Path) -> str | None:
+    """Page's path under ``CASANARE_DATA_DOCS_DIR`` (POSIX), so any consumer finds it on disk.
+
+    Relative on purpose: workers, the web server and tests mount the docs volume at different places.
+    """
+    try:
+        return path.resolve().relative_to(settings.data_docs_dir().resolve()).as_posix()
+    except ValueError:
         return None
 
 
