@@ -82,9 +82,16 @@ def portal_dump(local_env) -> tuple[int, str]:
     return len(rows), json.dumps(rows, ensure_ascii=False)
 
 
+# Every run, blocked or not, rewrites its status page and quality report (that is what tells the
+# dependencia about the blocked attempt); everything else on the site must stay as it was.
+RUN_STATUS_FOLDERS = {"seguimiento", "calidad"}
+
+
 def website_dump(local_env) -> str:
     texts = []
     for path in sorted(local_env.web_dir.rglob("*")):
+        if path.relative_to(local_env.web_dir).parts[0] in RUN_STATUS_FOLDERS:
+            continue
         if path.is_file() and path.suffix in {".html", ".csv", ".json", ".txt", ".xml"}:
             texts.append(path.read_text(encoding="utf-8", errors="replace"))
     return "\n".join(texts)
