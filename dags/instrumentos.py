@@ -5,12 +5,14 @@ Parsing reads nothing (no catalog, no storage); every task resolves its connecti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, task
 from airflow.timetables.trigger import CronTriggerTimetable
+
+from casanare.clock import run_moment
 
 OWNER = "Equipo de Datos Abiertos"
 TIMEZONE = "America/Bogota"
@@ -36,12 +38,6 @@ Dónde quedan: `transparencia/` en el sitio; `instrumentos/` en el área de stag
 """
 
 
-def _now(context: dict[str, Any]) -> datetime:
-    dag_run = context.get("dag_run")
-    when = getattr(dag_run, "run_after", None) or context.get("logical_date") or datetime.now(UTC)
-    return when.astimezone(UTC)
-
-
 with DAG(
     dag_id="instrumentos",
     description="Registro de Activos, Índice de Información Clasificada y Reservada, priorización, Sello y anuncios",
@@ -64,7 +60,7 @@ with DAG(
 
         transport = website_transport()
         try:
-            report = actualizar_transparencia(load_catalog(), settings.staging_url(), transport, ahora=_now(context))
+            report = actualizar_transparencia(load_catalog(), settings.staging_url(), transport, ahora=run_moment(context))
         finally:
             transport.close()
         return {"filas": report["filas"], "publicados": len(report["publicados"]),
@@ -90,7 +86,7 @@ with DAG(
         from casanare.catalog import load_catalog
         from casanare.instruments.generar import anunciar
 
-        written = anunciar(load_catalog(), settings.staging_url(), ahora=_now(context))
+        written = anunciar(load_catalog(), settings.staging_url(), ahora=run_moment(context))
         return {"anuncios": [f"{a['conjunto']} ({a['tipo']})" for a in written]}
 
     @task(task_id="resumen_comunicaciones", doc_md="Los lunes, correo al equipo de comunicaciones con los anuncios.")
@@ -101,7 +97,7 @@ with DAG(
         from casanare.instruments.generar import instrumentos_storage
         from casanare.instruments.generar import resumen_comunicaciones as componer
 
-        now = _now(context)
+        now = run_moment(context)
         forced = bool((getattr(context.get("dag_run"), "conf", None) or {}).get("resumen"))
         if now.astimezone(pendulum.timezone(TIMEZONE)).weekday() != 0 and not forced:
             return {"enviado": False, "motivo": "solo los lunes"}
