@@ -1467,9 +1467,9 @@ def generar(
         personas: distinct synthetic people shared across datasets
             (default ``max(1000, min(filas // 2, 100_000))``).
         ahora: naive "now" for the recent ``fecha_actualizacion`` of the contracts. Default: the
-            wall-clock time in Bogotá, which is never later than UTC, so the recent rows are inside
-            an extraction window that ends at ``datetime.now(UTC)`` and are not "future" dates for
-            a check made in Bogotá. Fix it for a byte-identical SQLite file.
+            wall-clock time in Bogotá, what a departmental system writes (``fuente.zona_horaria``):
+            the recent rows are inside the run's extraction window and are not "future" dates for a
+            check made in Bogotá. Fix it for a byte-identical SQLite file.
 
     Returns:
         slug -> generated file (the SQLite file for SQL sources).

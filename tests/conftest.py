@@ -127,6 +127,9 @@ def local_env() -> Iterator:
     env.stop()
 
 
+LAST_RUN_IDS: dict[str, str] = {}
+
+
 def run_dag(slug: str, **conf) -> dict[str, str]:
     """Run one DAG in-process with ``dag.test()`` and return ``{task_id: state}``."""
     from airflow.dag_processing.dagbag import DagBag
@@ -135,7 +138,20 @@ def run_dag(slug: str, **conf) -> dict[str, str]:
     dag = bag.get_dag(slug)
     assert dag is not None, bag.import_errors
     dag_run = dag.test(run_conf=conf or None)
+    LAST_RUN_IDS[slug] = dag_run.run_id
     return task_states(dag_run)
+
+
+def last_run_area(staging_url: str, slug: str):
+    """The staging area of the last ``run_dag(slug)`` of this session.
+
+    Not the last folder by name: other tests write run areas with their own ids
+    (``vinculacion__…``), which sort after ``manual__…``.
+    """
+    from casanare.staging import RunArea
+
+    assert slug in LAST_RUN_IDS, f"{slug} no se ha ejecutado en esta sesión"
+    return RunArea(staging_url, slug, LAST_RUN_IDS[slug])
 
 
 def task_states(dag_run) -> dict[str, str]:

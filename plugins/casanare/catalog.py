@@ -391,7 +391,23 @@ class FuenteSQL(_Model):
     conexion: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$", description="Conexión de Airflow.")]
     consulta: str | None = Field(None, description="Archivo en include/sql; por defecto <slug>.sql.")
     incremental: bool = Field(False, description="La consulta usa :desde y :hasta del intervalo de la corrida.")
+    zona_horaria: str = Field(
+        "America/Bogota",
+        description="Zona horaria de las fechas sin zona de la base de origen: :desde y :hasta se pasan en esa "
+        "hora local (un sistema departamental guarda la hora de Colombia, no UTC).",
+    )
     tamano_lote: int = Field(50_000, ge=1_000)
+
+    @field_validator("zona_horaria")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"zona horaria desconocida: {value!r} (use un nombre IANA como America/Bogota)") from None
+        return value
 
 
 Fuente = Annotated[FuenteArchivo | FuenteSQL, Field(discriminator="tipo")]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -32,7 +33,8 @@ def test_second_run_sends_the_delta_and_keeps_untouched_rows(local_env):
     engine = sa.create_engine(local_env.sql_urls[ds.fuente.conexion])
     with engine.begin() as conn:
         ids = [r[0] for r in conn.execute(sa.text("SELECT numero_contrato FROM contrato ORDER BY numero_contrato LIMIT 3"))]
-        now = datetime.now(UTC).replace(tzinfo=None)
+        # What the department's system writes: Colombian wall-clock time, without a zone.
+        now = datetime.now(ZoneInfo(ds.fuente.zona_horaria)).replace(tzinfo=None)
         conn.execute(
             sa.text("UPDATE contrato SET estado = 'Liquidado', fecha_actualizacion = :ahora WHERE numero_contrato IN :ids")
             .bindparams(sa.bindparam("ids", expanding=True)),

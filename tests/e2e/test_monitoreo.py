@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -83,7 +84,8 @@ def monitoreo(local_env, postgres_url, tmp_path_factory):
                     result["estados"][index] = {
                         "monitoreo": run_dag("monitoreo_datos_abiertos"), "avisos": run_dag("avisos")}
                     result["correos"].append(local_env.smtp.messages())
-            result["dias"] = [d.astimezone(UTC).date() for d in days]
+            # The monitor names its day in Bogotá (five hours behind UTC).
+            result["dias"] = [d.astimezone(ZoneInfo("America/Bogota")).date() for d in days]
         yield result
     finally:
         web.stop()

@@ -21,7 +21,7 @@ import yaml
 from casanare import settings
 from casanare.catalog import load_catalog
 from casanare.publish.portal import portal_dataset_id
-from tests.conftest import restored_environ, run_dag
+from tests.conftest import last_run_area, restored_environ, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -88,10 +88,7 @@ def test_created_with_the_catalog_columns_types_and_row_identifier(local_env, cr
     assert [r["resource"]["id"] for r in tagged["results"]] == [created]
     # The next run is an incremental update of the same dataset.
     assert set(run_dag(SLUG).values()) == {"success"}
-    from casanare.staging import DatasetArea, RunArea
-
-    runs = DatasetArea(local_env.staging_url, SLUG).listdir("ejecuciones")
-    stage = RunArea(local_env.staging_url, SLUG, runs[-1]).read_json("manifest.json")["etapas"]["publicar_datos_gov_co"]
+    stage = last_run_area(local_env.staging_url, SLUG).read_json("manifest.json")["etapas"]["publicar_datos_gov_co"]
     assert stage["dataset_id"] == created and stage["origen_id"] == "estado"
     assert stage["esquema"]["resultado"] == "sin_cambios" and stage["modo"] == "incremental"
     assert stage["diff"]["cambiadas"] == 1 and stage["diff"]["metodo"] == "soda"  # one row, one request

@@ -24,8 +24,8 @@ import yaml
 
 from casanare.catalog import CatalogError, load_catalog
 from casanare.publish.portal import portal_dataset_id
-from casanare.staging import DatasetArea, RunArea
-from tests.conftest import restored_environ, run_dag
+from casanare.staging import RunArea
+from tests.conftest import last_run_area, restored_environ, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -98,8 +98,7 @@ def website_dump(local_env) -> str:
 
 
 def last_run(local_env) -> RunArea:
-    runs = DatasetArea(local_env.staging_url, SLUG).listdir("ejecuciones")
-    return RunArea(local_env.staging_url, SLUG, sorted(runs)[-1])
+    return last_run_area(local_env.staging_url, SLUG)
 
 
 def test_reservada_column_that_publishes_is_refused_by_the_catalog(env):

@@ -109,14 +109,23 @@ def test_rows_arrive_in_chunks_of_the_declared_size(url, include):
 def test_incremental_binds_the_run_interval(url, include, tmp_path):
     load_table(url)
     ds = sql_dataset(incremental=True)
-    # Aware bounds (as Airflow passes them) are compared in UTC with the naive source column.
-    desde = (INICIO + timedelta(hours=100)).replace(tzinfo=UTC)
-    hasta = (INICIO + timedelta(hours=250)).replace(tzinfo=UTC)
+    assert ds.fuente.zona_horaria == "America/Bogota"
+    # Aware bounds (as Airflow passes them, in UTC) are compared as Colombian wall-clock time
+    # with the naive source column: 100 h after INICIO in Bogotá is 105 h after it in UTC.
+    desde = (INICIO + timedelta(hours=105)).replace(tzinfo=UTC)
+    hasta = (INICIO + timedelta(hours=255)).replace(tzinfo=UTC)
     area = RunArea((tmp_path / "staging").as_uri(), ds.slug, "inc")
     report = extraer(ds, area, sql_url=url, desde=desde, hasta=hasta)
     frame = area.read_parquet("extraido.parquet")
     assert report["incremental"] is True
     assert frame["id_registro"].tolist() == list(range(100, 250))
+    # A source that writes UTC declares it, and the same bounds then select five hours later.
+    utc = sql_dataset(incremental=True, zona_horaria="UTC")
+    shifted = extraer(utc, RunArea((tmp_path / "staging").as_uri(), utc.slug, "utc"), sql_url=url, desde=desde,
+                      hasta=hasta)
+    assert shifted["filas"] == 150
+    assert RunArea((tmp_path / "staging").as_uri(), utc.slug, "utc").read_parquet(
+        "extraido.parquet")["id_registro"].tolist() == list(range(105, 255))
     first = extraer(ds, RunArea((tmp_path / "staging").as_uri(), ds.slug, "first"), sql_url=url, desde=None,
                     hasta=hasta)
     assert first["filas"] == 249  # first run: everything before the end of the interval

@@ -252,3 +252,15 @@ def test_sample_catalog_has_no_repeated_aliases():
         for col in ds.columnas:
             normalized = [normalizar_encabezado(a) for a in col.alias]
             assert len(normalized) == len(set(normalized)), (ds.slug, col.nombre)
+
+
+def test_sql_source_time_zone_defaults_to_bogota_and_must_be_known(include):
+    data = base()
+    data["fuente"] = {"tipo": "sql", "conexion": "fuente_prueba", "incremental": True}
+    (include / "sql").mkdir(exist_ok=True)
+    (include / "sql" / "prueba_csv.sql").write_text("SELECT 1 WHERE :desde < :hasta", encoding="utf-8")
+    assert load_dataset(write(include, data)).fuente.zona_horaria == "America/Bogota"
+    data["fuente"]["zona_horaria"] = "Hora/Colombia"
+    with pytest.raises(CatalogError) as info:
+        load_dataset(write(include, data))
+    assert "campo 'fuente.zona_horaria'" in str(info.value) and "línea" in str(info.value)

@@ -73,7 +73,7 @@ def extraer(
         incremental = fuente.incremental
         table = read_sql(
             sql_url, query, desde=desde if incremental else None, hasta=hasta if incremental else None,
-            chunk_rows=fuente.tamano_lote,
+            chunk_rows=fuente.tamano_lote, zona_horaria=fuente.zona_horaria,
         )
         # The result is hashed as it streams (headers + row values), so "sin cambios" does not
         # depend on Parquet writer details.

@@ -50,8 +50,12 @@ def read_sql(
     desde: datetime | None,
     hasta: datetime | None,
     chunk_rows: int,
+    zona_horaria: str = "America/Bogota",
 ) -> RawTable:
     """Run the dataset's query and stream its rows.
+
+    ``desde``/``hasta`` are bound as naive wall-clock times of ``zona_horaria``, the zone the
+    source writes its own naive timestamps in.
 
     Raises:
         BaseDeDatosNoDisponible: the server can't be reached (retrying may help).
@@ -69,7 +73,8 @@ def read_sql(
             ubicacion=where,
             como_corregir=f"Cree include/sql/{query_path.name} o corrija 'consulta' en el catálogo.",
         ) from None
-    params = {"desde": _naive_utc(desde) or DESDE_CARGA_COMPLETA, "hasta": _naive_utc(hasta) or HASTA_CARGA_COMPLETA}
+    params = {"desde": naive_local(desde, zona_horaria) or DESDE_CARGA_COMPLETA,
+              "hasta": naive_local(hasta, zona_horaria) or HASTA_CARGA_COMPLETA}
     # Comments go first: text() would otherwise see ":desde" written in a comment as a parameter.
     statement = text(strip_comments(query))
     # Only the names SQLAlchemy itself found in the query are bound (never string formatting).
@@ -158,14 +163,20 @@ def strip_comments(query: str) -> str:
     return "".join(out)
 
 
-def _naive_utc(value: datetime | None) -> datetime | None:
-    """Source columns are naive timestamps in UTC; an aware interval bound is converted to match.
+def naive_local(value: datetime | None, zona_horaria: str) -> datetime | None:
+    """An interval bound as the naive wall-clock time the source writes (its ``zona_horaria``).
 
-    Binding an aware value would let each driver apply its own session time zone.
+    Binding an aware value would let each driver apply its own session time zone, and binding
+    UTC against local timestamps would shift the window by five hours in Colombia: rows
+    updated in those hours would fall between two runs and never be extracted. A naive bound
+    is taken as UTC (the scheduler's clock).
     """
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return None
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zona_horaria)).replace(tzinfo=None)
 
 
 def _error_class(exc: Exception) -> str:
