@@ -149,6 +149,7 @@ CAUSAS: dict[str, str] = {
     "archivo_con_errores": "archivo con errores",
     "calidad_de_datos": "calidad de datos",
     "datos_personales_detectados": "datos personales detectados",
+    "reidentificacion_posible": "riesgo de reidentificación (catálogo)",
     "portal_no_disponible": "portal no disponible",
     "cambio_de_volumen": "cambio grande en el número de filas",
     "error_de_configuracion": "error de configuración de la plataforma",

@@ -25,6 +25,9 @@ QUE_SIGNIFICA = {
     "archivo_con_errores": "El archivo o la consulta de origen tiene errores que impiden leerlo.",
     "calidad_de_datos": "Los datos no cumplen las reglas de calidad acordadas para este conjunto.",
     "datos_personales_detectados": "Se encontraron datos personales que no pueden publicarse (Ley 1581 de 2012).",
+    "reidentificacion_posible": "Con las columnas que el catálogo publica, algunas personas podrían reconocerse "
+    "(no se alcanza el k-anonimato sin suprimir demasiados datos); no se publicó nada. El archivo de la "
+    "dependencia está bien: la decisión es de la plataforma.",
     "portal_no_disponible": "El portal datos.gov.co o el sitio web no respondieron durante la publicación.",
     "cambio_de_volumen": "La fuente trae muchas menos (o muchas más) filas que la última publicación; para no "
     "borrar ni duplicar datos publicados, la publicación se detuvo.",

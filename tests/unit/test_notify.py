@@ -282,3 +282,19 @@ def test_unexpected_portal_answer_is_named_with_its_http_status():
     assert [a.strip() for a in msg["To"].split(",")] == CC
     text, _ = parts(msg)
     assert "HTTP 401 en /resource/abcd-1234.json" in text and "credenciales" in text
+
+
+def test_k_anonymity_failure_goes_to_the_platform_team_only():
+    from casanare.privacy.kanon import ReidentificacionPosible
+
+    exc = ReidentificacionPosible("El conjunto no alcanza k-anonimato (k=5) sobre sexo, grado.",
+                                  ubicacion=errors.Ubicacion(columna="sexo, grado"),
+                                  como_corregir="Revise en el catálogo prueba.yaml qué se publica.")
+    causa, detalle = classify(wrapped(exc))
+    assert causa == "reidentificacion_posible"
+    msg = failure_message(dataset(), causa, detalle, run_info(task_id="anonimizar"), sender="d@casanare.gov.co",
+                          cc=CC)
+    assert [a.strip() for a in msg["To"].split(",")] == CC and msg["Cc"] is None
+    assert failure_subject(dataset(), causa).endswith("riesgo de reidentificación (catálogo)")
+    text, _ = parts(msg)
+    assert "El archivo de la dependencia está bien" in text

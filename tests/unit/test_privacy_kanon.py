@@ -60,8 +60,9 @@ def test_too_much_suppression_fails_naming_the_quasi_identifiers():
     with pytest.raises(ReidentificacionPosible) as info:
         k_anonymize(df, QI, 5, 0.1, slug="vacunacion_pai")
     exc = info.value
-    assert isinstance(exc, DatosPersonalesDetectados) and exc.causa == "datos_personales_detectados"
-    assert exc.destinatario == "dependencia"
+    assert isinstance(exc, DatosPersonalesDetectados) and exc.causa == "reidentificacion_posible"
+    # The fix is in the catalog: the platform team alone is told (a dependencia never edits YAML).
+    assert exc.destinatario == "plataforma"
     for q in QI:
         assert q in exc.mensaje and q in exc.ubicacion.columna
     assert "vacunacion_pai.yaml" in exc.como_corregir

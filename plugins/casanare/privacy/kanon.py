@@ -43,9 +43,15 @@ _BLANK = "\x00suprimido"
 
 
 class ReidentificacionPosible(DatosPersonalesDetectados):
-    """k-anonymity can't be reached without suppressing more than the declared share."""
+    """k-anonymity can't be reached without suppressing more than the declared share.
 
-    destinatario: ClassVar[str] = "dependencia"
+    The fix is what the catalog publishes (fewer quasi-identifiers, a coarser hierarchy, an
+    aggregate instead of microdata): the platform team's decision, never the dependencia's,
+    whose file is correct.
+    """
+
+    causa: ClassVar[str] = "reidentificacion_posible"
+    destinatario: ClassVar[str] = "plataforma"
 
 
 class ColumnaSinInformacion(ErrorDeConfiguracion):
