@@ -15,13 +15,15 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     modules = sorted(p.stem for p in HERE.glob("bench_*.py"))
-    only = set(sys.argv[1:])
+    # `make bench BENCH="dag --perfil --sin-grande"`: names choose the benchmarks, flags go to each one.
+    only = {a for a in sys.argv[1:] if not a.startswith("-")}
+    flags = [a for a in sys.argv[1:] if a.startswith("-")]
     failures = 0
     for module in modules:
         if only and module.removeprefix("bench_") not in only and module not in only:
             continue
         print(f"\n=== {module} ===", flush=True)
-        result = subprocess.run([sys.executable, "-m", f"scripts.{module}"], cwd=HERE.parent, check=False)
+        result = subprocess.run([sys.executable, "-m", f"scripts.{module}", *flags], cwd=HERE.parent, check=False)
         failures += result.returncode != 0
     return 1 if failures else 0
 
