@@ -91,7 +91,7 @@ def test_output_schema_comes_from_the_catalog() -> None:
 def test_csv_for_revisions_has_iso_dates_booleans_and_empty_nulls() -> None:
     frame = pd.DataFrame({"id": pd.array([1, None], dtype="Int64"), "f": pd.to_datetime(["2024-01-05", None]),
                           "b": pd.Series([True, None], dtype=object), "t": ["a,b", None]})
-    assert csv_bytes(frame).decode() == 'id,f,b,t\n1,2024-01-05T00:00:00,true,"a,b"\n,,,\n'
+    assert csv_bytes(frame).decode() == 'id,f,b,t\n1,"2024-01-05T00:00:00",true,"a,b"\n,,,\n'
 
 
 def test_metadata_fills_issue_date_documentation_and_norm_urls(monkeypatch) -> None:
@@ -107,3 +107,51 @@ def test_metadata_fills_issue_date_documentation_and_norm_urls(monkeypatch) -> N
     catalog_date = ds.model_copy(update={"fecha_emision": "2020-02-02"})
     assert desired_metadata(catalog_date, "2026-01-15")["metadata"]["custom_fields"]["Información de Datos"][
         "Fecha Emisión (aaaa-mm-dd)"] == "2020-02-02"
+
+
+def _cells(data: bytes) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def _same_cell(a: str, b: str) -> bool:
+    """The same value for the portal: identical text, or the same number ("5.0" and "5")."""
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
+
+
+def test_arrow_csv_for_revisions_gives_the_same_cells_as_the_pandas_path() -> None:
+    from casanare.publish.portal.revision import _arrow_csv, _pandas_csv
+
+    frame = pd.DataFrame({
+        "id": pd.array([1, None, 3, 4], dtype="Int64"),
+        "valor": [227926000.0, None, 0.1 + 0.2, 1e20],
+        "n": [5, 6, 7, 8],
+        "f": pd.to_datetime(["2024-01-05 10:22:47.123456", None, "1999-12-31 00:00:00", "2026-02-28 23:59:59"],
+                            format="ISO8601"),
+        "dia": pd.Series([date(2024, 1, 5), None, date(2020, 2, 29), date(2026, 12, 1)], dtype=object),
+        "b": pd.Series([True, None, False, True], dtype=object),
+        "activo": [True, False, True, False],
+        "t": ['a,b', None, 'dice "hola"\nsegunda línea', "Ñandú; ok"],
+        "vacia": pd.Series([None, None, None, None], dtype=object),
+    })
+    fast, slow = _cells(_arrow_csv(frame)), _cells(_pandas_csv(frame))
+    assert fast[0] == slow[0] == list(frame.columns)
+    assert len(fast) == len(slow) == 5
+    for row_fast, row_slow in zip(fast[1:], slow[1:], strict=True):
+        assert len(row_fast) == len(row_slow)
+        assert all(_same_cell(a, b) for a, b in zip(row_fast, row_slow, strict=True)), (row_fast, row_slow)
+    assert fast[1][3] == "2024-01-05T10:22:47"  # whole seconds, as the pandas path writes them
+
+
+def test_csv_for_revisions_falls_back_to_pandas_for_values_arrow_cannot_type() -> None:
+    from decimal import Decimal
+
+    frame = pd.DataFrame({"id": [1, 2], "mixto": pd.Series([Decimal("1.50"), "texto"], dtype=object)})
+    assert csv_bytes(frame).decode() == "id,mixto\n1,1.50\n2,texto\n"
