@@ -9,13 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
 from casanare.clock import run_moment
+from casanare.platform_dag import TIMEZONE, platform_dag
 
-OWNER = "Equipo de Datos Abiertos"
-TIMEZONE = "America/Bogota"
 MARKER = "estado/aviso_vencido.json"
 DOC_MD = """
 # Avisos a las dependencias
@@ -37,16 +35,9 @@ Los conjuntos con frecuencia *eventual* no tienen vencimiento.
 """
 
 
-with DAG(
-    dag_id="avisos",
-    description="Avisos de publicación vencida y resumen semanal de publicaciones",
-    schedule=CronTriggerTimetable("0 7 * * *", timezone=TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
-    catchup=False,
-    max_active_runs=1,
-    tags=["plataforma", "avisos"],
-    doc_md=DOC_MD,
-    default_args={"owner": OWNER, "retries": 1, "retry_delay": timedelta(minutes=5)},
+with platform_dag(
+    "avisos", cron="0 7 * * *", description="Avisos de publicación vencida y resumen semanal de publicaciones",
+    tags=["plataforma", "avisos"], doc_md=DOC_MD, retries=1, backoff=False,
 ) as dag:
 
     @task(task_id="revisar_vigencia", doc_md="Envía un aviso por cada conjunto con la publicación vencida.")

@@ -9,13 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
 from casanare.clock import run_moment
+from casanare.platform_dag import TIMEZONE, platform_dag
 
-OWNER = "Equipo de Datos Abiertos"
-TIMEZONE = "America/Bogota"
 DOC_MD = """
 # Instrumentos de gestión de la información y Fase III
 
@@ -38,17 +36,10 @@ Dónde quedan: `transparencia/` en el sitio; `instrumentos/` en el área de stag
 """
 
 
-with DAG(
-    dag_id="instrumentos",
+with platform_dag(
+    "instrumentos", cron="30 6 * * *",
     description="Registro de Activos, Índice de Información Clasificada y Reservada, priorización, Sello y anuncios",
-    schedule=CronTriggerTimetable("30 6 * * *", timezone=TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
-    catchup=False,
-    max_active_runs=1,
-    tags=["plataforma", "instrumentos", "transparencia"],
-    doc_md=DOC_MD,
-    default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=2),
-                  "retry_exponential_backoff": True},
+    tags=["plataforma", "instrumentos", "transparencia"], doc_md=DOC_MD, retry_delay=timedelta(minutes=2),
 ) as dag:
 
     @task(task_id="transparencia", doc_md="Registro de Activos, Índice y priorización en el sitio web.")

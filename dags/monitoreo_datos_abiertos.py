@@ -6,17 +6,13 @@ inside the tasks; the logic lives in ``casanare.monitor``.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-import pendulum
-from airflow.sdk import DAG, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
 from casanare.clock import run_moment
+from casanare.platform_dag import platform_dag
 
-OWNER = "Equipo de Datos Abiertos"
-TIMEZONE = "America/Bogota"
 SNAPSHOT_FOLDER = "_monitoreo"
 DOC_MD = """
 # Monitoreo de datos abiertos (Fase IV del plan)
@@ -44,17 +40,10 @@ Los avisos de publicación vencida a las dependencias los envía el DAG `avisos`
 """
 
 
-with DAG(
-    dag_id="monitoreo_datos_abiertos",
+with platform_dag(
+    "monitoreo_datos_abiertos", cron="0 6 * * *",
     description="Frescura, uso, calidad e indicadores del plan; tablero de control y seguimiento trimestral",
-    schedule=CronTriggerTimetable("0 6 * * *", timezone=TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
-    catchup=False,
-    max_active_runs=1,
-    tags=["plataforma", "monitoreo"],
-    doc_md=DOC_MD,
-    default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=5),
-                  "retry_exponential_backoff": True},
+    tags=["plataforma", "monitoreo"], doc_md=DOC_MD,
 ) as dag:
 
     @task(task_id="medir", doc_md="Mide frescura, uso, calidad, deriva e indicadores y los guarda en el historial.")

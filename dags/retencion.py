@@ -6,15 +6,14 @@ Parsing reads nothing; the catalog and the staging area are read inside the task
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import pendulum
-from airflow.sdk import DAG, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
-OWNER = "Equipo de Datos Abiertos"
-TIMEZONE = "America/Bogota"
+from casanare.clock import run_moment
+from casanare.platform_dag import platform_dag
+
 DOC_MD = """
 # Retención de datos crudos
 
@@ -37,25 +36,17 @@ plazos como si fuera esa fecha.
 
 
 def _now(context: dict[str, Any]) -> datetime:
+    """The run's moment, or the ``fecha`` an operator gave in the trigger conf."""
     conf = getattr(context.get("dag_run"), "conf", None) or {}
     if conf.get("fecha"):
         return datetime.fromisoformat(str(conf["fecha"])).astimezone(UTC)
-    dag_run = context.get("dag_run")
-    when = getattr(dag_run, "run_after", None) or context.get("logical_date") or datetime.now(UTC)
-    return when.astimezone(UTC)
+    return run_moment(context)
 
 
-with DAG(
-    dag_id="retencion_datos_crudos",
+with platform_dag(
+    "retencion_datos_crudos", cron="0 2 * * *",
     description="Borra los datos crudos con datos personales cuando vence su plazo de retención",
-    schedule=CronTriggerTimetable("0 2 * * *", timezone=TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
-    catchup=False,
-    max_active_runs=1,
-    tags=["plataforma", "privacidad", "retención"],
-    doc_md=DOC_MD,
-    default_args={"owner": OWNER, "retries": 2, "retry_delay": timedelta(minutes=5),
-                  "retry_exponential_backoff": True},
+    tags=["plataforma", "privacidad", "retención"], doc_md=DOC_MD,
 ) as dag:
 
     @task(task_id="depurar_datos_crudos", doc_md="Borra original/ y extraido.parquet vencidos; registra conteos.")

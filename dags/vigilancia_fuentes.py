@@ -22,8 +22,8 @@ from airflow.sdk import DAG, task
 from casanare.catalog import load_catalog
 from casanare.extract.vigilancia import es_vigilable, vigila_correccion
 from casanare.factory import source_asset
+from casanare.platform_dag import OWNER
 
-OWNER = "Equipo de Datos Abiertos"
 DOC_MD = """
 # Vigilancia de fuentes eventuales
 
