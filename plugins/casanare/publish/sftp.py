@@ -183,38 +183,25 @@ class SftpFolder:
         return self._run(go())
 
     def list_files(self, folder: str) -> list[str]:
-        remote = self._remote(folder)
-
-        async def go() -> list[str]:
-            import asyncssh
-
-            sftp = await self._client()
-            try:
-                entries = await sftp.readdir(remote)
-            except asyncssh.SFTPNoSuchFile:
-                return []
-            return sorted(
-                e.filename for e in entries
-                if e.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR and not e.filename.startswith(".")
-            )
-
-        return self._run(go())
+        return self._list(folder, directories=False)
 
     def list_dirs(self, folder: str) -> list[str]:
+        return self._list(folder, directories=True)
+
+    def _list(self, folder: str, *, directories: bool) -> list[str]:
+        """Visible regular files (or folders) of ``folder``, sorted; none if it does not exist."""
         remote = self._remote(folder)
 
         async def go() -> list[str]:
             import asyncssh
 
+            kind = asyncssh.FILEXFER_TYPE_DIRECTORY if directories else asyncssh.FILEXFER_TYPE_REGULAR
             sftp = await self._client()
             try:
                 entries = await sftp.readdir(remote)
             except asyncssh.SFTPNoSuchFile:
                 return []
-            return sorted(
-                e.filename for e in entries
-                if e.attrs.type == asyncssh.FILEXFER_TYPE_DIRECTORY and not e.filename.startswith(".")
-            )
+            return sorted(e.filename for e in entries if e.attrs.type == kind and not e.filename.startswith("."))
 
         return self._run(go())
 
