@@ -127,6 +127,17 @@ def local_env() -> Iterator:
     env.stop()
 
 
+def failure_mail_and_copy(smtp) -> tuple:
+    """The one failure e-mail of a run, and the platform team's separate copy of it (or None)."""
+    from casanare.notify import PREFIJO_COPIA
+
+    messages = smtp.messages()
+    mails = [m for m in messages if not m["Subject"].startswith(PREFIJO_COPIA)]
+    copies = [m for m in messages if m["Subject"].startswith(PREFIJO_COPIA)]
+    assert len(mails) == 1 and len(copies) <= 1, [m["Subject"] for m in messages]
+    return mails[0], (copies[0] if copies else None)
+
+
 LAST_RUN_IDS: dict[str, str] = {}
 
 

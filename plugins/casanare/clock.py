@@ -1,9 +1,14 @@
-"""The moment a platform DAG run stands for (its ``run_after``), read from the task context."""
+"""Time of the DAGs: their zone and start date, and the moment a run stands for (``run_after``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+
+import pendulum
+
+TIMEZONE = "America/Bogota"
+START = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)
 
 
 def run_moment(context: dict[str, Any]) -> datetime:

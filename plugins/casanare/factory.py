@@ -10,14 +10,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import pendulum
 from airflow.sdk import DAG, Asset, Param, task
 
 from casanare.catalog import Dataset
+from casanare.clock import START, TIMEZONE
 from casanare.dag_docs import doc_md, owner_label, schedule_text
-
-TIMEZONE = "America/Bogota"
-START = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)
 
 
 def schedule_for(ds: Dataset) -> Any:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from airflow.sdk import DAG
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from casanare.factory import START, TIMEZONE
+from casanare.clock import START, TIMEZONE
 
 OWNER = "Equipo de Datos Abiertos"
 

@@ -24,7 +24,7 @@ import requests
 from casanare.catalog import load_catalog
 from casanare.publish.portal import portal_dataset_id
 from casanare.staging import DatasetArea, RunArea
-from tests.conftest import restored_environ, run_dag
+from tests.conftest import failure_mail_and_copy, restored_environ, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -97,14 +97,8 @@ def live(env, slug: str) -> tuple[list[dict], dict[str, str]]:
 
 def the_only_mail(env) -> dict:
     """The one failure e-mail (the platform team's separate copy of a dependencia's mail aside)."""
-    from casanare.notify import PREFIJO_COPIA
-
-    messages = env.smtp.messages()
-    mails = [m for m in messages if not m["Subject"].startswith(PREFIJO_COPIA)]
-    copies = [m for m in messages if m["Subject"].startswith(PREFIJO_COPIA)]
-    assert len(mails) == 1 and len(copies) <= 1, [m["Subject"] for m in messages]
-    msg = mails[0]
-    msg.copia = copies[0] if copies else None
+    msg, copy = failure_mail_and_copy(env.smtp)
+    msg.copia = copy
     return {"msg": msg, "text": msg.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")}
 
 

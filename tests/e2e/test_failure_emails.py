@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import restored_environ, run_dag
+from tests.conftest import failure_mail_and_copy, restored_environ, run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -98,16 +98,9 @@ def expected_recipients() -> tuple[list[str], list[str]]:
 
 def the_only_mail(env) -> dict:
     """The one failure e-mail, plus the platform team's copy when it went to the dependencia."""
-    from casanare.notify import PREFIJO_COPIA
-
-    messages = env.smtp.messages()
-    mails = [m for m in messages if not m["Subject"].startswith(PREFIJO_COPIA)]
-    copies = [m for m in messages if m["Subject"].startswith(PREFIJO_COPIA)]
-    assert len(mails) == 1 and len(copies) <= 1, [m["Subject"] for m in messages]
-    msg = mails[0]
+    msg, copy = failure_mail_and_copy(env.smtp)
     text = msg.get_body(preferencelist=("plain",)).get_content()
     html = msg.get_body(preferencelist=("html",)).get_content()
-    copy = copies[0] if copies else None
     return {"msg": msg, "text": text, "html": html, "copy": copy,
             "copy_text": copy.get_body(preferencelist=("plain",)).get_content() if copy else "",
             "copy_html": copy.get_body(preferencelist=("html",)).get_content() if copy else ""}
