@@ -14,7 +14,7 @@ from typing import Any
 
 from casanare.catalog import Dataset, FuenteArchivo, FuenteSQL
 from casanare.errors import ArchivoConErrores, ErrorDeConfiguracion, Ubicacion
-from casanare.extract.table import RawTable
+from casanare.extract.table import ColumnasTexto, RawTable
 from casanare.staging import Storage
 
 SPREADSHEETS = {"xlsx", "xls", "ods", "xlsm"}
@@ -129,7 +129,9 @@ def _open_file(fuente: FuenteArchivo, dataset: Dataset, area: Storage) -> tuple[
             como_corregir="Entregue la fuente como .xlsx, .xls, .ods, .csv o .txt (el formato acordado con el "
             "equipo de datos abiertos).",
         )
-    return read_csv(path, fuente, utf8=archived.utf8, cp1252=archived.cp1252, dataset=dataset), archived.sha256, archived.url
+    table = read_csv(path, fuente, utf8=archived.utf8, cp1252=archived.cp1252, dataset=dataset,
+                     nativo=not (archived.comillas or archived.nul))
+    return table, archived.sha256, archived.url
 
 
 def _blank(row: list[Any]) -> bool:
@@ -180,8 +182,18 @@ def _write_typed(
     consumed = 0  # source rows seen so far, blank ones included, so row numbers match the file
     with tempfile.TemporaryDirectory(prefix="casanare-extraer-") as tmp:
         intermediate = Path(tmp) / "pasada1.parquet"
-        with pq.ParquetWriter(intermediate, stage_schema) as writer:
+        # A scratch file read once, right after: compressing or dictionary-encoding it costs more
+        # than the disk it would save.
+        with pq.ParquetWriter(intermediate, stage_schema, compression="none", use_dictionary=False) as writer:
             for chunk in table.chunks:
+                if isinstance(chunk, ColumnasTexto):
+                    batch = _typed_text_columns(chunk, table.first_data_row + consumed, dataset, mapping.positions,
+                                                nulls, stage_schema, evidencias, problems)
+                    consumed += len(chunk)
+                    if batch is not None:
+                        writer.write_table(batch)
+                        total += batch.num_rows
+                    continue
                 numbers = [table.first_data_row + consumed + i for i, r in enumerate(chunk) if not _blank(r)]
                 consumed += len(chunk)
                 kept = [r for r in chunk if not _blank(r)]
@@ -221,6 +233,42 @@ def _write_typed(
             como_corregir="Verifique que exportó o diligenció los datos del periodo debajo del encabezado.",
         )
     return total
+
+
+def _typed_text_columns(
+    chunk: ColumnasTexto, first_row: int, dataset: Dataset, positions: dict[str, int], nulls: frozenset[str],
+    stage_schema: Any, evidencias: dict[str, Any], problems: _Problems,
+) -> Any:
+    """Pass 1 for a chunk of text columns (Arrow's CSV reader): the same typing as for rows,
+    on Arrow arrays from start to end. Returns the intermediate table, or None if all blank."""
+    import numpy as np
+    import pyarrow as pa
+
+    from casanare.extract.coerce import NUMERIC, coerce_text_array, split_numeric_text
+    from casanare.extract.numbers import evidence
+
+    keep = ~chunk.vacias
+    numbers = first_row + keep.nonzero()[0]
+    if not len(numbers):
+        return None
+    mask = None if keep.all() else pa.array(keep)
+    columns = chunk.columnas if mask is None else [c.filter(mask) for c in chunk.columnas]
+    size = len(numbers)
+    arrays: dict[str, Any] = {"__fila": pa.array(numbers.astype(np.int64), pa.int64())}
+    for col in dataset.columnas:
+        pos = positions.get(col.nombre)
+        raw = columns[pos] if pos is not None and pos < len(columns) else pa.nulls(size, pa.string())
+        if col.tipo in NUMERIC:
+            cells = split_numeric_text(raw, nulls)
+            evidencias[col.nombre].add(evidence(cells.texto))
+            arrays[f"t:{col.nombre}"] = cells.texto
+            arrays[f"n:{col.nombre}"] = pa.array(cells.numero, pa.float64())
+            arrays[f"o:{col.nombre}"] = pa.array(cells.no_numericas, pa.bool_())
+            continue
+        typed, bad_mask = coerce_text_array(raw, col.tipo, nulls, stage_schema.field(col.nombre).type)
+        problems.add(col.nombre, bad_mask, numbers)
+        arrays[col.nombre] = typed
+    return pa.table(arrays, schema=stage_schema)
 
 
 class _Problems:

@@ -2,7 +2,8 @@
 
 A 1 GB export is copied block by block (never read whole into memory); the same pass computes
 the sha256 and tells whether the bytes are valid UTF-8, so the CSV reader does not have to guess
-the encoding from a sample and fail half way through a file.
+the encoding from a sample and fail half way through a file, and whether it holds quotes or NUL
+bytes (a file with neither can be parsed by Arrow's native reader, see ``csvfile``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Archivado:
     bytes: int
     utf8: bool
     cp1252: bool
+    comillas: bool = True
+    nul: bool = True
 
 
 def source_missing(path: Path, ruta: str) -> FuenteNoEncontrada:
@@ -65,6 +68,7 @@ def archive_source(path: Path, area: Storage, ruta: str) -> Archivado:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8, cp1252, size, meaningful = True, True, 0, False
+    quotes = nul = False
     name = f"original/{path.name}"
     fs = area.fs
     target = area._fs_path(name)
@@ -77,6 +81,8 @@ def archive_source(path: Path, area: Storage, ruta: str) -> Archivado:
                 sink.write(block)
                 size += len(block)
                 meaningful = meaningful or bool(block.strip())
+                quotes = quotes or b'"' in block
+                nul = nul or b"\x00" in block
                 if utf8:
                     try:
                         decoder.decode(block)
@@ -102,7 +108,8 @@ def archive_source(path: Path, area: Storage, ruta: str) -> Archivado:
             "archivo tenga encabezado y filas antes de cargarlo.",
             detalles={"bytes": size},
         )
-    return Archivado(url=area.path(name), sha256=digest.hexdigest(), bytes=size, utf8=utf8, cp1252=cp1252)
+    return Archivado(url=area.path(name), sha256=digest.hexdigest(), bytes=size, utf8=utf8, cp1252=cp1252,
+                     comillas=quotes, nul=nul)
 
 
 def _locked(path: Path, exc: OSError) -> ArchivoConErrores:

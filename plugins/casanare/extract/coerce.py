@@ -198,6 +198,31 @@ def split_numeric(values: pd.Series, nulls: frozenset[str]) -> CeldasNumericas:
     return CeldasNumericas(texto=numbers_clean(text), numero=numbers, no_numericas=other)
 
 
+def split_numeric_text(text: pa.Array, nulls: frozenset[str]) -> CeldasNumericas:
+    """``split_numeric`` for a column that is all text already (an Arrow string array)."""
+    size = len(text)
+    return CeldasNumericas(texto=numbers_clean(null_tokens(text, nulls)), numero=np.full(size, np.nan),
+                           no_numericas=np.zeros(size, dtype=bool))
+
+
+def coerce_text_array(text: pa.Array, tipo: str, nulls: frozenset[str], arrow_type: pa.DataType
+                      ) -> tuple[pa.Array, np.ndarray]:
+    """``coerce_series`` for a non-numeric column that is all text (an Arrow string array),
+    returning an Arrow array of ``arrow_type`` and the mask of unreadable values.
+
+    Text stays in Arrow from start to end; dates try Arrow's strptime first; only the values
+    those formats miss (and booleans) go through the per-distinct-value parsers.
+    """
+    if tipo == "texto":
+        return null_tokens(text, nulls), np.zeros(len(text), dtype=bool)
+    if tipo in {"fecha", "fecha_hora"}:
+        typed, bad = coerce_date_text(text, lambda mask: pd.Series(text.filter(pa.array(mask)).to_pandas()),
+                                      tipo, nulls)
+    else:
+        typed, bad = _coerce_by_distinct_value(pd.Series(text.to_pandas()), tipo, nulls)
+    return pa.array(typed, type=arrow_type, from_pandas=True), bad.to_numpy(dtype=bool)
+
+
 def null_tokens(text: pa.Array, nulls: frozenset[str]) -> pa.Array:
     """Trimmed strings with the source's null tokens (``N/A``, ``SIN DATO``…) as nulls."""
     trimmed = pc.utf8_trim_whitespace(text)
@@ -273,10 +298,24 @@ def coerce_text(values: pd.Series, nulls: frozenset[str]) -> pd.Series:
 
 def coerce_dates(values: pd.Series, tipo: str, nulls: frozenset[str]) -> tuple[pd.Series, pd.Series]:
     """Common formats vectorized with Arrow's strptime; the rest by distinct value."""
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    pending = np.ones(len(values), dtype=bool)
-    if pd.api.types.infer_dtype(values, skipna=True) == "string":
-        text = null_tokens(to_arrow_strings(values), nulls)
+    values = values.reset_index(drop=True)
+    text = to_arrow_strings(values) if pd.api.types.infer_dtype(values, skipna=True) == "string" else None
+    return coerce_date_text(text, lambda mask: values[mask], tipo, nulls, size=len(values))
+
+
+def coerce_date_text(
+    raw: pa.Array | None, pending_values: Any, tipo: str, nulls: frozenset[str], *, size: int | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Dates from Arrow strings (``raw``; None when the cells are not all text).
+
+    ``pending_values(mask)`` returns the original cells under ``mask`` as a pandas Series, for the
+    per-distinct-value parsers (typed spreadsheet cells, formats strptime does not know).
+    """
+    size = len(raw) if raw is not None else size
+    result = pd.Series(pd.NaT, index=pd.RangeIndex(size), dtype="datetime64[us]")
+    pending = np.ones(size, dtype=bool)
+    if raw is not None:
+        text = null_tokens(raw, nulls)
         pending = pc.is_valid(text).to_numpy(zero_copy_only=False).copy()
         for fmt in _FAST_DATE_FORMATS:
             if not pending.any():
@@ -291,9 +330,9 @@ def coerce_dates(values: pd.Series, tipo: str, nulls: frozenset[str]) -> tuple[p
                 stamps = pd.Series(parsed.to_pandas(), dtype="datetime64[us]")
                 result[hit] = stamps[hit]
                 pending &= ~hit
-    bad = pd.Series(np.zeros(len(values), dtype=bool))
+    bad = pd.Series(np.zeros(size, dtype=bool))
     if pending.any():
-        rest, rest_bad = _coerce_by_distinct_value(values[pending], tipo, nulls)
+        rest, rest_bad = _coerce_by_distinct_value(pending_values(pending), tipo, nulls)
         result[pending] = rest.to_numpy()
         bad[pending] = rest_bad.to_numpy()
     if tipo == "fecha":

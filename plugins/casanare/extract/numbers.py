@@ -80,8 +80,15 @@ def to_arrow_strings(values: object) -> pa.Array:
 
 
 def _has(values: pa.Array, needle: str) -> bool:
-    """Whether any value contains ``needle`` (a plain substring search: much cheaper than a regex)."""
-    return bool(pc.any(pc.match_substring(values, needle)).as_py())
+    """Whether any value may contain ``needle``: one byte search over the array's data buffer.
+
+    The buffer of a sliced or filtered array can hold bytes of values outside it, so a True may
+    be a false alarm; it only gates a cleaning pass that then changes nothing, never a result.
+    """
+    if values.type != pa.string():
+        return bool(pc.any(pc.match_substring(values, needle)).as_py())
+    data = values.buffers()[2]
+    return data is not None and needle.encode("utf-8") in data.to_pybytes()
 
 
 def clean(values: pa.Array) -> pa.Array:

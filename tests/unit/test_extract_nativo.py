@@ -1,0 +1,121 @@
+"""Arrow's native CSV reader gives exactly what Python's reader gives, or hands over to it.
+
+Each export below is extracted twice: once with the native reader allowed (the default for a
+file without quotes or NUL bytes) and once with Python's ``csv`` module alone. Either both publish
+the same typed Parquet (values, source row numbers, report) or both fail with the same message
+at the same rows. Arrow's batches are made tiny so that hand-overs happen mid-file, after some
+records were already delivered natively.
+"""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+import casanare.extract.csvfile as csvfile
+from casanare.errors import DatosAbiertosError
+from casanare.extract import extraer
+from casanare.staging import RunArea
+from tests.malformed_corpus import HEADERS, dataset, filas
+
+pytestmark = pytest.mark.unit
+
+
+def _lines(rows: list[list[str]], sep: str = ";", end: str = "\r\n") -> str:
+    return "".join(sep.join(r) + end for r in rows)
+
+
+BODY = filas(400)
+COMMA_BODY = [[*r[:4], r[4].replace(".", "").replace(",", "."), *r[5:]] for r in BODY]  # 1234.5
+CASES: dict[str, tuple[bytes, dict]] = {
+    "limpio_cp1252": (_lines([HEADERS, *BODY]).encode("cp1252"), {}),
+    "limpio_utf8_bom_coma": (("\ufeff" + _lines([HEADERS, *COMMA_BODY], sep=",", end="\n")).encode(), {}),
+    "titulos_y_lineas_en_blanco": (_lines([["GOBERNACIÓN DE CASANARE"], [], ["Reporte"], HEADERS, *BODY[:150], [],
+                                           [";;;"], *BODY[150:]]).encode("cp1252"), {}),
+    "solo_retornos_de_carro": (_lines([HEADERS, *BODY], end="\r").encode("cp1252"), {}),
+    "separadores_finales": (_lines([[*HEADERS, ""], *([*r, ""] for r in BODY)]).encode("cp1252"), {}),
+    "fila_irregular_a_mitad": (_lines([HEADERS, *BODY[:300], BODY[300][:5], *BODY[301:]]).encode("cp1252"), {}),
+    "byte_indefinido_cp1252_a_mitad": (_lines([HEADERS, *BODY[:250]]).encode("cp1252") + b"251;10\x81;X;85001;1,5;"
+                                       b"01/03/2024;SI\r\n" + _lines(BODY[251:]).encode("cp1252"),
+                                       {"codificacion": "cp1252"}),
+    "utf8_invalido_a_mitad": (_lines([HEADERS, *BODY[:320]]).encode() + b"321;\xff\xfe;X;85001;1,5;01/03/2024;SI\r\n"
+                              + _lines(BODY[321:]).encode(), {"codificacion": "utf-8"}),
+    "ultima_linea_sin_salto": (_lines([HEADERS, *BODY]).encode("cp1252")[:-2], {}),
+    "cortado_a_mitad_de_fila": (_lines([HEADERS, *BODY]).encode("cp1252")[:-30], {}),
+    "ultima_fila_con_menos_campos": (_lines([HEADERS, *BODY[:-1], BODY[-1][:3]]).encode("cp1252"), {}),
+    "decimal_ilegible": (_lines([HEADERS, *BODY[:200], [*BODY[200][:4], "12,3,4", *BODY[200][5:]], *BODY[201:]])
+                         .encode("cp1252"), {}),
+    "formato_contrario": (_lines([HEADERS, *BODY[:350], [*BODY[350][:4], "1,234.50", *BODY[350][5:]], *BODY[351:]])
+                          .encode("cp1252"), {}),
+    "fecha_invalida": (_lines([HEADERS, *BODY[:50], [*BODY[50][:5], "31/02/2024", BODY[50][6]], *BODY[51:]])
+                       .encode("cp1252"), {}),
+    "solo_encabezado": (_lines([HEADERS]).encode("cp1252"), {}),
+}
+
+
+def _extract(tmp_path, name: str, content: bytes, fuente: dict, *, nativo: bool, monkeypatch) -> dict:
+    folder = tmp_path / ("nativo" if nativo else "python")
+    folder.mkdir()
+    path = folder / f"{name}.csv"
+    path.write_bytes(content)
+    ds = dataset(ruta=str(path), formato="csv", **fuente)
+    area = RunArea((folder / "staging").as_uri(), ds.slug, "manual__prueba")
+    original = csvfile.read_csv
+    batches = []
+    blank = csvfile._blank_records
+
+    def counting(columns):
+        batches.append(len(columns[0]))
+        return blank(columns)
+
+    with monkeypatch.context() as m:
+        m.setattr(csvfile, "read_csv", lambda *a, **k: original(*a, **{**k, "nativo": k["nativo"] and nativo}))
+        m.setattr(csvfile, "_blank_records", counting)
+        m.setattr(csvfile, "ARROW_BLOCK_BYTES", 4096)  # several batches even for a small file
+        try:
+            report = extraer(ds, area)
+        except DatosAbiertosError as exc:
+            return {"error": (type(exc).__name__, exc.mensaje, exc.ubicacion.filas, exc.ubicacion.columna,
+                              exc.como_corregir), "lotes_arrow": batches}
+    report.pop("original")
+    return {"report": report, "extraido": pq.read_table(area.local_path("extraido.parquet")),
+            "filas": pq.read_table(area.local_path("filas_origen.parquet")), "lotes_arrow": batches}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_native_reader_gives_what_python_gives(name, tmp_path, monkeypatch):
+    content, fuente = CASES[name]
+    fast = _extract(tmp_path, name, content, fuente, nativo=True, monkeypatch=monkeypatch)
+    python = _extract(tmp_path, name, content, fuente, nativo=False, monkeypatch=monkeypatch)
+
+    assert not python["lotes_arrow"]
+    assert "error" in fast or len(fast["lotes_arrow"]) > 1, "the native reader must have read this file"
+    assert fast.keys() == python.keys()
+    if "error" in python:
+        assert fast["error"] == python["error"]
+        return
+    assert fast["report"] == python["report"]
+    assert fast["extraido"].equals(python["extraido"])
+    assert fast["extraido"].schema.equals(python["extraido"].schema, check_metadata=True)
+    assert fast["filas"].equals(python["filas"])
+
+
+def test_native_reader_hands_over_after_delivering_batches(tmp_path, monkeypatch):
+    """A ragged record two thirds into the file: Arrow delivered batches before it stopped."""
+    content, fuente = CASES["fila_irregular_a_mitad"]
+    fast = _extract(tmp_path, "irregular", content, fuente, nativo=True, monkeypatch=monkeypatch)
+    assert sum(fast["lotes_arrow"]) < 400 < sum(fast["lotes_arrow"]) + 400
+    assert fast["extraido"].num_rows == 400
+    assert fast["filas"].column("fila").to_pylist() == list(range(2, 402))
+
+
+def test_quotes_or_nul_bytes_keep_the_python_reader(tmp_path):
+    """Python's strict reader refuses ``"abc"def``; Arrow would read it as ``abcdef``."""
+    from casanare.extract.archive import archive_source
+
+    area = RunArea((tmp_path / "s").as_uri(), "x", "r")
+    for name, content, quotes, nul in (("a.csv", b'a;b\n"x"y;1\n', True, False), ("b.csv", b"a;b\nx\x00;1\n", False, True),
+                                       ("c.csv", b"a;b\nx;1\n", False, False)):
+        (tmp_path / name).write_bytes(content)
+        archived = archive_source(tmp_path / name, area, name)
+        assert (archived.comillas, archived.nul) == (quotes, nul)
