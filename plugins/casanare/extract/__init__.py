@@ -254,20 +254,27 @@ def _typed_text_columns(
     mask = None if keep.all() else pa.array(keep)
     columns = chunk.columnas if mask is None else [c.filter(mask) for c in chunk.columnas]
     size = len(numbers)
-    arrays: dict[str, Any] = {"__fila": pa.array(numbers.astype(np.int64), pa.int64())}
-    for col in dataset.columnas:
+
+    def typed(col: Any) -> tuple[Any, ...]:
         pos = positions.get(col.nombre)
         raw = columns[pos] if pos is not None and pos < len(columns) else pa.nulls(size, pa.string())
         if col.tipo in NUMERIC:
             cells = split_numeric_text(raw, nulls)
-            evidencias[col.nombre].add(evidence(cells.texto))
+            return cells, evidence(cells.texto)
+        return coerce_text_array(raw, col.tipo, nulls, stage_schema.field(col.nombre).type)
+
+    arrays: dict[str, Any] = {"__fila": pa.array(numbers.astype(np.int64), pa.int64())}
+    for col, result in zip(dataset.columnas, _by_column(typed, dataset.columnas), strict=True):
+        if col.tipo in NUMERIC:
+            cells, found = result
+            evidencias[col.nombre].add(found)
             arrays[f"t:{col.nombre}"] = cells.texto
             arrays[f"n:{col.nombre}"] = pa.array(cells.numero, pa.float64())
             arrays[f"o:{col.nombre}"] = pa.array(cells.no_numericas, pa.bool_())
             continue
-        typed, bad_mask = coerce_text_array(raw, col.tipo, nulls, stage_schema.field(col.nombre).type)
+        values, bad_mask = result
         problems.add(col.nombre, bad_mask, numbers)
-        arrays[col.nombre] = typed
+        arrays[col.nombre] = values
     return pa.table(arrays, schema=stage_schema)
 
 
@@ -337,20 +344,40 @@ def _second_pass(intermediate: Path, dataset: Dataset, area: Storage, convention
         for batch in source.iter_batches(batch_size=250_000):
             rows = batch.column("__fila").to_numpy()
             rows_out.write_table(pa.table({"fila": batch.column("__fila")}, schema=rows_schema))
-            arrays = []
-            for col in dataset.columnas:
-                if col.tipo not in NUMERIC:
-                    arrays.append(batch.column(col.nombre))
-                    continue
+            def read(col: Any, batch: Any = batch) -> tuple[Any, Any, Any]:
                 cells = CeldasNumericas(
                     texto=batch.column(f"t:{col.nombre}"),
                     numero=batch.column(f"n:{col.nombre}").to_numpy(zero_copy_only=False),
                     no_numericas=batch.column(f"o:{col.nombre}").to_numpy(zero_copy_only=False),
                 )
                 typed, invalid, contradicts = parse_numeric(cells, col.tipo, conventions[col.nombre])
+                return pa.array(typed, type=schema.field(col.nombre).type, from_pandas=True), invalid, contradicts
+
+            numeric = [c for c in dataset.columnas if c.tipo in NUMERIC]
+            parsed = dict(zip((c.nombre for c in numeric), _by_column(read, numeric), strict=True))
+            arrays = []
+            for col in dataset.columnas:
+                if col.tipo not in NUMERIC:
+                    arrays.append(batch.column(col.nombre))
+                    continue
+                typed, invalid, contradicts = parsed[col.nombre]
                 problems.add(col.nombre, invalid, rows, contradicts)
-                arrays.append(pa.array(typed, type=schema.field(col.nombre).type, from_pandas=True))
+                arrays.append(typed)
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+
+
+def _by_column(work: Any, columns: list[Any]) -> list[Any]:
+    """``work(column)`` for every column, two at a time.
+
+    Arrow's kernels (regex, casts) release the GIL, so two cores type two columns at once; the
+    results come back in column order and are recorded by the caller, in order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(columns) < 2:
+        return [work(c) for c in columns]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="extraer") as pool:
+        return list(pool.map(work, columns))
 
 
 def _raise_unparseable(
