@@ -226,7 +226,9 @@ def run_validate(slug: str, run_id: str) -> dict[str, Any]:
 
         # Source duplicates, so the scorecard can tell them from those the anonymization created.
         source = area.read_parquet("extraido.parquet")
-        duplicados_origen = filas_duplicadas(source)
+        key = next((c.nombre for c in ds.columnas
+                    if ds.datos_gov_co and c.nombre_salida == ds.datos_gov_co.identificador_fila), None)
+        duplicados_origen = filas_duplicadas(source, key)
         del source
         frame = area.read_parquet("anonimizado.parquet")
         docs = settings.data_docs_dir() / ds.slug

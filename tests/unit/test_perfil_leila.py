@@ -56,6 +56,22 @@ def test_duplicates_made_by_anonymization_apart_from_the_source():
     assert pf.duplicados(published, None)["creados_por_anonimizacion"] is None
 
 
+def test_a_unique_row_key_answers_duplicates_without_hashing_rows(monkeypatch):
+    keyed = pd.DataFrame({"id": ["a", "b", "c", "d"], "grado": [1, 1, 1, 2]})
+    repeated = pd.DataFrame({"id": ["a", "a", None, None], "grado": [1, 1, 2, 2]})
+    assert pf.filas_duplicadas(repeated, "id") == pf.filas_duplicadas(repeated) == 2
+    assert pf.filas_duplicadas(repeated, "otra") == 2
+    monkeypatch.setattr(pd.util, "hash_pandas_object", lambda *a, **k: pytest.fail("hashed every row"))
+    assert pf.filas_duplicadas(keyed, "id") == 0
+    assert pf.duplicados(keyed, 0, "id")["en_publicado"] == 0
+
+
+def test_one_count_gives_distinct_values_and_the_top_share():
+    serie = pd.Series(["x"] * 5 + ["y"] * 3 + [None, "z"], name="zona", dtype="string")
+    p = pf.perfil_columna(serie, "texto")
+    assert (p["distintos"], p["cuota_valor_mas_frecuente"], p["faltantes"]) == (3, round(5 / 9, 4), 1)
+
+
 def test_scorecard_carries_the_profile_penalizes_and_holds_no_values():
     ds = load_catalog().get("vacunacion_pai")
     names = [c.nombre_salida for c in ds.columnas_publicadas]

@@ -92,3 +92,47 @@ def test_json_rows_are_plain_values():
         "nota": "-menos",
     }
     assert rows[4]["saldo"] is None and rows[2]["tasa"] is None and rows[2]["fecha"] is None
+
+
+def test_read_ahead_keeps_order_raises_errors_and_never_hangs():
+    from casanare.publish.site.downloads import _ahead
+
+    assert list(_ahead(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        raise ValueError("lote dañado")
+
+    got = []
+    with pytest.raises(ValueError, match="lote dañado"):
+        for item in _ahead(failing()):
+            got.append(item)
+    assert got == [1]
+    # A consumer that stops early (a full disk) must not leave the producer blocked.
+    stream = _ahead(iter(range(1000)), depth=1)
+    assert next(stream) == 0
+    stream.close()
+
+
+def test_write_downloads_prints_what_each_writer_prints_alone(tmp_path, monkeypatch):
+    """Decimals formatted once for the three files, written in parallel and across batches:
+    the same bytes as each writer formatting its own batches."""
+    import numpy as np
+
+    monkeypatch.setattr(downloads, "BATCH_ROWS", 7)
+    n = 40
+    df = pd.DataFrame({
+        "valor": pd.Series([1500000.0, -0.5, np.nan, 0.125, 1e20, float("inf"), 12.3, -7.0] * 5),
+        "pagos": pd.Series(np.arange(n) * 1234.56),
+        "cantidad": pd.Series(list(range(n - 1)) + [None], dtype="Int64"),
+        "nombre": [f"=fila {i}, \"x\"" if i % 3 == 0 else f"fila {i}" for i in range(n)],
+        "fecha": pd.to_datetime(["2024-01-05"] * n),
+    })
+    tipos = {"valor": "decimal", "pagos": "decimal", "cantidad": "entero", "nombre": "texto", "fecha": "fecha"}
+    files = downloads.write_downloads(df, tmp_path, sheet="datos", tipos=tipos)
+    assert files["datos.csv"].read_bytes() == csv_bytes(df, tipos)
+    assert files["datos.json"].read_bytes() == json_bytes(df, tipos)
+    together = zipfile.ZipFile(files["datos.xlsx"])
+    alone = zipfile.ZipFile(io.BytesIO(xlsx_bytes(df, sheet="datos", tipos=tipos)))
+    assert together.namelist() == alone.namelist()
+    assert all(together.read(name) == alone.read(name) for name in alone.namelist())

@@ -105,7 +105,10 @@ def perfil_columna(serie: pd.Series, tipo_declarado: str | None) -> dict[str, An
     filas = len(serie)
     no_nulos = serie.dropna()
     faltantes = filas - len(no_nulos)
-    distintos = int(no_nulos.nunique())
+    # One unsorted count serves both the distinct values and the most frequent one (sorting a
+    # million distinct amounts, then counting them again with nunique, was a third of the profile).
+    conteos = no_nulos.value_counts(sort=False)
+    distintos = len(conteos)
     clases = _clases(serie)
     if tipo_declarado == "decimal":  # 21, 21.0 and 21.5 are all decimals: no mix to report
         numericas = sum(clases.pop(k, 0) for k in ("entero", "entero escrito como decimal", "decimal"))
@@ -115,7 +118,7 @@ def perfil_columna(serie: pd.Series, tipo_declarado: str | None) -> dict[str, An
         inferido = "entero"
     esperadas = ESPERADAS.get(tipo_declarado or "texto")
     fuera_de_tipo = 0 if esperadas is None else sum(n for k, n in clases.items() if k not in esperadas)
-    top = int(no_nulos.value_counts().iloc[0]) if len(no_nulos) else 0
+    top = int(conteos.max()) if len(conteos) else 0
     cuota_top = top / len(no_nulos) if len(no_nulos) else 0.0
     perfil: dict[str, Any] = {
         "filas": filas,
@@ -142,20 +145,28 @@ def perfil(df: pd.DataFrame, dataset: Dataset) -> dict[str, dict[str, Any]]:
     return {str(name): perfil_columna(df[name], declarados.get(str(name))) for name in df.columns}
 
 
-def filas_duplicadas(df: pd.DataFrame) -> int:
-    """Extra copies of whole rows (LEILA CantidadDuplicados), hashed so wide tables stay cheap."""
+def filas_duplicadas(df: pd.DataFrame, llave: str | None = None) -> int:
+    """Extra copies of whole rows (LEILA CantidadDuplicados), hashed so wide tables stay cheap.
+
+    When ``llave`` (the row key) is a column with no empty and no repeated value, no two rows can
+    be equal: the answer is 0 without hashing every row.
+    """
     import pandas as pd
 
     if len(df) < 2:
         return 0
+    if llave in df.columns:
+        key = df[llave]
+        if not key.isna().any() and not key.duplicated().any():
+            return 0
     return int(pd.util.hash_pandas_object(df, index=False).duplicated().sum())
 
 
-def duplicados(df: pd.DataFrame, duplicados_origen: int | None) -> dict[str, Any]:
+def duplicados(df: pd.DataFrame, duplicados_origen: int | None, llave: str | None = None) -> dict[str, Any]:
     """Whole-row duplicates published, split into those already in the source and those the
     anonymization created (rows distinct in the source that generalization or suppression made
     identical). ``duplicados_origen`` is None when the source was not measured."""
-    publicados = filas_duplicadas(df)
+    publicados = filas_duplicadas(df, llave)
     result: dict[str, Any] = {"en_publicado": publicados, "en_origen": duplicados_origen,
                               "creados_por_anonimizacion": None}
     if duplicados_origen is not None:

@@ -377,7 +377,7 @@ def build_scorecard(
         "no_medibles": sorted(k for k, c in criterios.items() if "puntaje" not in c),
         "sello_excelencia": sello_excelencia(criterios, dataset.licencia),
         "perfil_columnas": perfil_columnas,
-        "duplicados": duplicados(df, duplicados_origen),
+        "duplicados": duplicados(df, duplicados_origen, row_id),
         "llave_declarada": llave_declarada(df, dataset),
     }
 
