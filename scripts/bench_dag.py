@@ -67,6 +67,7 @@ class Measure:
     codigo: int
     salida: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    muestras: list[tuple[float, int]] = field(default_factory=list)  # (epoch seconds, tree RSS bytes)
 
 
 def _tree_rss(proc: Any) -> int:
@@ -95,13 +96,16 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, log: Path | No
     started = time.perf_counter()
     child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     peak = 0
+    samples: list[tuple[float, int]] = []
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         p = psutil.Process(child.pid)
         while not stop.is_set():
-            peak = max(peak, _tree_rss(p))
+            rss = _tree_rss(p)
+            samples.append((time.time(), rss))
+            peak = max(peak, rss)
             stop.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -114,7 +118,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, log: Path | No
     if log:
         out.close()
     peak = max(peak, usage.ru_maxrss * 1024)
-    return Measure(seconds, peak / 1e9, child.returncode)
+    return Measure(seconds, peak / 1e9, child.returncode, muestras=samples)
 
 
 # Steps ----------------------------------------------------------------------------------------
@@ -202,7 +206,39 @@ def run_dag(env: Any, log: Path, profile: Path | None) -> Measure:
                "--output", str(profile), "--", *cmd]
     m = measure(cmd, env={**os.environ, **env.env()}, log=log)
     m.extra = task_times(env)
+    _task_details(m, log)
     return m
+
+
+def _task_details(m: Measure, log: Path) -> None:
+    """Peak RSS of the process tree while each task ran, and the seconds of the task's own code.
+
+    ``airflow dags test`` runs the tasks one after another in its own process; the first task
+    also pays for starting the in-process execution API (seconds before "Task started"). The
+    task's own code runs from "Task started" to "Done. Returned value" in the log.
+    """
+    from datetime import datetime
+
+    tareas = m.extra.get("tareas", {})
+    for info in tareas.values():
+        start, end = info.get("inicio"), info.get("fin")
+        if start and end:
+            inside = [rss for t, rss in m.muestras if start <= t <= end]
+            info["pico_gb"] = max(inside) / 1e9 if inside else None
+    current, started = None, None
+    stamp = re.compile(r"^(\S+Z) ")
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        found = stamp.match(line)
+        if not found:
+            continue
+        if "[DAG TEST] starting task_id=" in line:
+            current = line.split("task_id=", 1)[1].split()[0]
+            started = None
+        elif "Task started" in line and current:
+            started = datetime.fromisoformat(found.group(1).replace("Z", "+00:00"))
+        elif "Done. Returned value" in line and current in tareas and started:
+            done = datetime.fromisoformat(found.group(1).replace("Z", "+00:00"))
+            tareas[current]["codigo_s"] = (done - started).total_seconds()
 
 
 def task_times(env: Any) -> dict[str, Any]:
@@ -222,10 +258,16 @@ def task_times(env: Any) -> dict[str, Any]:
 
     tareas: dict[str, Any] = {}
     for task_id, state, start, end in rows:
-        seconds = None
+        seconds = inicio = fin = None
         if start and end:
-            seconds = (datetime.fromisoformat(str(end)) - datetime.fromisoformat(str(start))).total_seconds()
-        tareas[task_id] = {"estado": state, "segundos": seconds}
+            begin, finish = (datetime.fromisoformat(str(v)) for v in (start, end))
+            if begin.tzinfo is None:  # Airflow stores UTC
+                from datetime import UTC
+
+                begin, finish = begin.replace(tzinfo=UTC), finish.replace(tzinfo=UTC)
+            seconds = (finish - begin).total_seconds()
+            inicio, fin = begin.timestamp(), finish.timestamp()
+        tareas[task_id] = {"estado": state, "segundos": seconds, "inicio": inicio, "fin": fin}
     return {"run_id": run[0], "estado": run[1], "tareas": tareas, **_manifest(env, run[0])}
 
 
@@ -354,6 +396,16 @@ def report_dag(label: str, m: Measure, piso: Measure, ingenuo: Measure | None) -
     print(f"  {label}: {m.segundos:.1f} s, pico RSS {_gb(m.rss_gb)}, estado {m.extra.get('estado')} "
           f"(resultado del manifiesto: {m.extra.get('resultado')})", flush=True)
     print(f"    por tarea (s): {parts}")
+    detail = ", ".join(
+        f"{t} {tareas[t]['codigo_s']:.1f} s / {_gb(tareas[t]['pico_gb'])}" for t in TASKS
+        if t in tareas and tareas[t].get("codigo_s") is not None and tareas[t].get("pico_gb") is not None
+    )
+    if detail:
+        print(f"    código propio de cada tarea (de 'Task started' a 'Done') / pico RSS mientras corría: {detail}")
+    own = tareas.get("extraer", {}).get("codigo_s")
+    if own is not None:
+        print(f"    extraer (código propio) frente al piso: {own / piso.segundos:.2f}× (meta ≤ "
+              f"{TARGETS['extraer_vs_piso']}×) {_ok(own / piso.segundos, TARGETS['extraer_vs_piso'])}")
 
     def ratio(task: str) -> float | None:
         s = tareas.get(task, {}).get("segundos")

@@ -16,6 +16,7 @@ from typing import Any
 from casanare import settings
 from casanare.catalog import Dataset, FuenteSQL, load_catalog
 from casanare.errors import DatosAbiertosError
+from casanare.memoria import devuelve_memoria
 from casanare.staging import DatasetArea, RunArea
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def stage(area: RunArea, etapa: str):
         area.secure()
 
 
+@devuelve_memoria
 def run_extract(
     slug: str, run_id: str, run_after: datetime | None, *, aceptar_volumen: bool = False, usuario: str | None = None
 ) -> dict[str, Any]:
@@ -158,6 +160,7 @@ def _merge_with_previous_run(ds: Dataset, area: RunArea, last: dict[str, Any], r
     )
 
 
+@devuelve_memoria
 def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[str, Any]:
     from casanare.privacy.stage import anonimizar
 
@@ -216,6 +219,7 @@ def _privacy_report(ds: Dataset, report: dict[str, Any], area: RunArea) -> dict[
     return {**summary, "pagina": str(page)}
 
 
+@devuelve_memoria
 def run_validate(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.quality.stage import resumen_manifiesto, validar
 
@@ -305,6 +309,7 @@ def _mark_published(state: DatasetArea, area: RunArea, target: str) -> None:
     state.write_json(PUBLICADO, live)
 
 
+@devuelve_memoria
 def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.connections import portal_config
     from casanare.publish.portal import catalog_changed, portal_dataset_id, publish_dataset
@@ -328,6 +333,7 @@ def run_publish_portal(slug: str, run_id: str) -> dict[str, Any]:
             "dataset_id": report["dataset_id"]}
 
 
+@devuelve_memoria
 def run_publish_website(slug: str, run_id: str) -> dict[str, Any]:
     from casanare.connections import website_transport
     from casanare.publish.website import publish_site

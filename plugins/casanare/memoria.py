@@ -1,0 +1,45 @@
+"""Give a finished stage's memory back to the operating system.
+
+A worker process may run several stages one after another (``airflow dags test`` runs the whole
+DAG in one process; a Celery worker reuses its processes). Without this, the freed pages of one
+stage's million-row frames stay in Arrow's memory pool and in glibc's heap, and the next stage
+starts from the previous one's peak.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import gc
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def liberar() -> None:
+    """Collect garbage, empty Arrow's pool of unused blocks and trim the C heap (glibc only)."""
+    gc.collect()
+    if "pyarrow" in sys.modules:  # never import Arrow just to release it
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc and sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(libc).malloc_trim(0)
+        except (OSError, AttributeError):  # musl and others have no malloc_trim
+            pass
+
+
+def devuelve_memoria(func: F) -> F:
+    """Run ``liberar`` after ``func`` returns or fails, when its locals are gone."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            liberar()
+
+    return wrapper  # type: ignore[return-value]
