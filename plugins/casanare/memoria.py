@@ -8,6 +8,7 @@ starts from the previous one's peak.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -26,10 +27,8 @@ def liberar() -> None:
         sys.modules["pyarrow"].default_memory_pool().release_unused()
     libc = ctypes.util.find_library("c")
     if libc and sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError, AttributeError):  # musl and others have no malloc_trim
             ctypes.CDLL(libc).malloc_trim(0)
-        except (OSError, AttributeError):  # musl and others have no malloc_trim
-            pass
 
 
 def devuelve_memoria(func: F) -> F:

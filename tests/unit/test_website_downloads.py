@@ -124,7 +124,7 @@ def test_write_downloads_prints_what_each_writer_prints_alone(tmp_path, monkeypa
     df = pd.DataFrame({
         "valor": pd.Series([1500000.0, -0.5, np.nan, 0.125, 1e20, float("inf"), 12.3, -7.0] * 5),
         "pagos": pd.Series(np.arange(n) * 1234.56),
-        "cantidad": pd.Series(list(range(n - 1)) + [None], dtype="Int64"),
+        "cantidad": pd.Series([*range(n - 1), None], dtype="Int64"),
         "nombre": [f"=fila {i}, \"x\"" if i % 3 == 0 else f"fila {i}" for i in range(n)],
         "fecha": pd.to_datetime(["2024-01-05"] * n),
     })
