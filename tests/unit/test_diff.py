@@ -118,3 +118,27 @@ def test_append_positions_is_a_multiset_difference() -> None:
     positions = append_positions(old, new)
     assert sorted(new.iloc[positions].itertuples(index=False, name=None)) == [("x", 1.0), ("y", 2.0), ("z", 3.0)]
     assert len(append_positions(new, new)) == 0
+
+
+def test_row_hashes_fed_column_by_column_equal_hashing_the_whole_canonical_frame() -> None:
+    """Streaming the columns into pandas' combiner gives the hash of the materialized frame."""
+    from casanare.publish.portal.diff import normalized
+
+    frame = pd.DataFrame({
+        "id": ["a", "b", None, "d"],
+        "monto": [1.5, None, 3.0, 1e12],
+        "n": pd.Series([1, None, 3, 4], dtype="Int64"),
+        "fecha": pd.to_datetime(["2024-01-05", None, "2024-03-01", "2024-03-01"]),
+        "activo": [True, False, None, True],
+    })
+    kinds = {"id": "text", "monto": "number", "n": "number", "fecha": "date", "activo": "bool"}
+    columns = [*frame.columns, "ausente"]
+    data = {}
+    for col in sorted(columns):
+        series = frame[col] if col in frame.columns else pd.Series([None] * len(frame), dtype=object)
+        values, null = normalized(series, kinds.get(col, "text"))
+        data[col] = pd.Series(values, dtype=values.dtype)
+        data[f"{col}\x00nulo"] = pd.Series(null.astype("uint8"))
+    whole = pd.util.hash_pandas_object(pd.DataFrame(data), index=False).to_numpy()
+    assert (row_hashes(frame, columns, kinds) == whole).all()
+    assert len(set(whole)) == len(frame)

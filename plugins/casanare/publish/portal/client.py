@@ -352,7 +352,7 @@ class PortalClient:
         return self.dsmapi("POST", f"/revision/{dataset_id}",
                            {"metadata": metadata or {}, "action": {"type": action, "permission": "public"}})
 
-    def upload_csv(self, revision: dict[str, Any], filename: str, data: bytes) -> dict[str, Any]:
+    def upload_csv(self, revision: dict[str, Any], filename: str, data: bytes | memoryview) -> dict[str, Any]:
         """Create an upload source on the revision, send the bytes in chunks and commit them."""
         source = self.dsmapi("POST", revision["links"]["create_source"],
                              {"source_type": {"type": "upload", "filename": filename}, "parse_options": {}})
@@ -361,7 +361,7 @@ class PortalClient:
         size = int(prefs.get("preferred_chunk_size") or 4 * 1024 * 1024)
         seq = offset = 0
         for seq, offset in enumerate(range(0, max(len(data), 1), size)):
-            piece = data[offset : offset + size]
+            piece = bytes(data[offset : offset + size])  # one chunk copied at a time
             path = links["chunk"].format(seq_num=seq, byte_offset=offset)
             # A chunk is stored under (seq, offset): resending it overwrites, so it is idempotent.
             self.request("POST", path, body=piece, content_type="application/octet-stream")

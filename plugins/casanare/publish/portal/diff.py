@@ -9,7 +9,7 @@ Everything is vectorized: a 1M-row diff takes a few seconds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -124,8 +124,9 @@ def normalize_column(series: pd.Series, kind: Kind | None = None) -> pd.Series:
     return out
 
 
-def _hash_frame(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, Kind]) -> pd.DataFrame:
-    data: dict[str, Any] = {}
+def _column_hashes(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, Kind]) -> Iterator[np.ndarray]:
+    """Per column, the hash of its canonical values and of its null mask, one column at a time
+    (a million-row frame never has all its normalized copies in memory at once)."""
     for col in columns:
         if col in df.columns:
             values, null = normalized(df[col], kinds.get(col))
@@ -133,19 +134,26 @@ def _hash_frame(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, Kind])
             # Null hashes the same as a present all-null column of the same kind.
             values, null = normalized(pd.Series([None] * len(df), dtype=object), kinds.get(col, "text"))
         # dtype given explicitly: pandas 3 would otherwise convert object strings to Arrow.
-        data[col] = pd.Series(values, dtype=values.dtype, copy=False)
-        data[f"{col}\x00nulo"] = pd.Series(null.astype("uint8"), copy=False)
-    return pd.DataFrame(data, index=range(len(df)))
+        yield pd.util.hash_pandas_object(pd.Series(values, dtype=values.dtype, copy=False), index=False).to_numpy()
+        del values
+        yield pd.util.hash_pandas_object(pd.Series(null.astype("uint8"), copy=False), index=False).to_numpy()
 
 
 def row_hashes(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, Kind] | None = None) -> np.ndarray:
-    """One uint64 content hash per row over ``columns`` (sorted, so column order is irrelevant)."""
+    """One uint64 content hash per row over ``columns`` (sorted, so column order is irrelevant).
+
+    The same value as ``hash_pandas_object`` of the frame of canonical columns (values, null mask)
+    would give: pandas combines its columns' hashes with ``combine_hash_arrays``, here fed one
+    column at a time.
+    """
+    from pandas.core.util.hashing import combine_hash_arrays
+
     if not len(df):
         return np.zeros(0, dtype="uint64")
     kinds = kinds or {}
     cols = sorted(columns)
     # Absent columns hash as null on both sides; kinds default to the dtype of this frame.
-    return pd.util.hash_pandas_object(_hash_frame(df, cols, kinds), index=False).to_numpy()
+    return combine_hash_arrays(_column_hashes(df, cols, kinds), 2 * len(cols))
 
 
 @dataclass
