@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from casanare.errors import PortalNoDisponible
 from casanare.publish.portal.client import PortalClient, PortalConfig
 from casanare.publish.portal.errors import CredencialesRechazadas, PublicacionRechazada
 from casanare.publish.portal.hook import config_from_connection
+from casanare.publish.portal.revision import csv_bytes
 from casanare.staging import DatasetArea
 from scripts.bench_publicacion import create_dataset, sample_dataset
 from standins.soda_portal import start_portal
@@ -170,3 +172,30 @@ def test_a_big_upload_is_committed_at_once_and_parsed_in_the_background(portal) 
             assert output["resource"]["error_count"] == 0
         finally:
             client.dsmapi("DELETE", revision["links"]["discard"])  # the module's dataset stays as it was
+
+
+def test_an_upload_read_from_a_file_arrives_whole_in_chunks(portal, tmp_path) -> None:
+    """The revision CSV is uploaded from disk a chunk at a time (3 chunks of 4 MB here)."""
+    import time
+
+    from casanare.publish.portal.revision import write_csv_file
+
+    filas = 400_000
+    frame = pd.DataFrame({"id_registro": range(filas), "municipio": ["Yopal, Casanare"] * filas,
+                          "valor": [i + 0.5 for i in range(filas)]})
+    path = tmp_path / "subida.csv"
+    size = write_csv_file(frame, path)
+    assert size > 8 * 1024 * 1024 and path.read_bytes() == csv_bytes(frame)
+    with _client(portal) as client:
+        revision = client.open_revision(portal.ff, "update")
+        try:
+            source = client.upload_csv(revision, path.name, path)
+            deadline = time.monotonic() + 120
+            while not (source["resource"]["finished_at"] or source["resource"]["failed_at"]):
+                assert time.monotonic() < deadline, "the stand-in never finished parsing the upload"
+                time.sleep(0.2)
+                source = client.get(source["links"]["show"])
+            assert not source["resource"]["failed_at"], source["resource"]["failure_details"]
+            assert source["resource"]["schemas"][0]["total_rows"] == filas
+        finally:
+            client.dsmapi("DELETE", revision["links"]["discard"])

@@ -14,12 +14,14 @@ Status codes become typed errors routed by cause (see ``errors``).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -352,21 +354,28 @@ class PortalClient:
         return self.dsmapi("POST", f"/revision/{dataset_id}",
                            {"metadata": metadata or {}, "action": {"type": action, "permission": "public"}})
 
-    def upload_csv(self, revision: dict[str, Any], filename: str, data: bytes | memoryview) -> dict[str, Any]:
-        """Create an upload source on the revision, send the bytes in chunks and commit them."""
+    def upload_csv(self, revision: dict[str, Any], filename: str, data: bytes | Path) -> dict[str, Any]:
+        """Create an upload source on the revision, send the bytes in chunks and commit them.
+
+        ``data`` is the CSV itself or a file holding it (read one chunk at a time, so a large
+        upload is never in memory whole).
+        """
         source = self.dsmapi("POST", revision["links"]["create_source"],
                              {"source_type": {"type": "upload", "filename": filename}, "parse_options": {}})
         links = source["links"]
         prefs = self.dsmapi("POST", links["initiate"], {"content_type": "text/csv"})
         size = int(prefs.get("preferred_chunk_size") or 4 * 1024 * 1024)
+        total = data.stat().st_size if isinstance(data, Path) else len(data)
         seq = offset = 0
-        for seq, offset in enumerate(range(0, max(len(data), 1), size)):
-            piece = bytes(data[offset : offset + size])  # one chunk copied at a time
-            path = links["chunk"].format(seq_num=seq, byte_offset=offset)
-            # A chunk is stored under (seq, offset): resending it overwrites, so it is idempotent.
-            self.request("POST", path, body=piece, content_type="application/octet-stream")
+        with data.open("rb") if isinstance(data, Path) else io.BytesIO(data) as reader:
+            for seq, offset in enumerate(range(0, max(total, 1), size)):
+                reader.seek(offset)
+                piece = reader.read(size)
+                path = links["chunk"].format(seq_num=seq, byte_offset=offset)
+                # A chunk is stored under (seq, offset): resending it overwrites, so it is idempotent.
+                self.request("POST", path, body=piece, content_type="application/octet-stream")
         # A commit whose answer was lost may have been parsed already: look before committing again.
-        committed = self.dsmapi("POST", links["commit"].format(seq_num=seq, byte_offset=len(data)),
+        committed = self.dsmapi("POST", links["commit"].format(seq_num=seq, byte_offset=total),
                                 applied=lambda: bool(self.get(links["show"]).get("resource", {}).get("schemas")))
         return committed if committed is not None else self.get(links["show"])
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import logging
+import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -26,31 +28,52 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes | memoryview:
+def csv_bytes(df: pd.DataFrame) -> bytes:
     """The frame as UTF-8 CSV the portal's transforms read: ISO dates, true/false, empty = null.
 
-    The Arrow path returns a view of Arrow's own buffer (no second copy of a 200 MB upload);
-    ``bytes(...)`` gives the bytes where a copy is fine.
-
-    Written by Arrow's C++ CSV writer (a 1M-row upload took 20 s through pandas ``to_csv`` on
-    object columns, the largest client-side cost of a first publication). A frame Arrow can't
-    type column by column (mixed objects) takes the pandas path; both give the same cells.
+    See :func:`write_csv_file`, which writes the same bytes to disk for an upload.
     """
+    sink = io.BytesIO()
+    _write_csv(df, sink)
+    return sink.getvalue()
+
+
+def write_csv_file(df: pd.DataFrame, path: Path) -> int:
+    """Write :func:`csv_bytes` of ``df`` to ``path`` and return its size.
+
+    A revision's upload is read back from this file a chunk at a time, so a million-row upload is
+    never held in memory (it was 200 MB at 1M rows, 1 GB at 5M, on top of the table).
+    """
+    with path.open("wb") as sink:
+        _write_csv(df, sink)
+    return path.stat().st_size
+
+
+def _write_csv(df: pd.DataFrame, sink: Any) -> None:
+    """Arrow's C++ CSV writer (a 1M-row upload took 20 s through pandas ``to_csv`` on object
+    columns); a frame Arrow can't type column by column (mixed objects) takes the pandas path.
+    Both give the same cells."""
     import pyarrow as pa
 
     try:
-        return _arrow_csv(df)
+        table = _arrow_table(df)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return _pandas_csv(df)
+        sink.write(_pandas_csv(df))
+        return
+    _write_arrow_csv(df, table, sink)
 
 
-def _arrow_csv(df: pd.DataFrame) -> memoryview:
+def _arrow_csv(df: pd.DataFrame) -> bytes:
     """Arrow path of :func:`csv_bytes`: strings are always quoted, numbers in shortest form."""
-    import csv
+    sink = io.BytesIO()
+    _write_arrow_csv(df, _arrow_table(df), sink)
+    return sink.getvalue()
 
+
+def _arrow_table(df: pd.DataFrame) -> Any:
+    """The frame's columns as Arrow arrays the CSV writer prints as the portal reads them."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
 
     columns = []
     for col in df.columns:
@@ -69,13 +92,18 @@ def _arrow_csv(df: pd.DataFrame) -> memoryview:
                   or pa.types.is_null(array.type)):
             raise pa.ArrowNotImplementedError(f"{array.type} keeps the pandas path")
         columns.append(array)
+    return pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
+
+
+def _write_arrow_csv(df: pd.DataFrame, table: Any, sink: Any) -> None:
+    import csv
+
+    import pyarrow.csv as pacsv
+
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow([str(c) for c in df.columns])
-    sink = pa.BufferOutputStream()
     sink.write(header.getvalue().encode("utf-8"))
-    table = pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False, eol="\n"))
-    return memoryview(sink.getvalue())
 
 
 def _pandas_csv(df: pd.DataFrame) -> bytes:
@@ -166,7 +194,10 @@ def stage_and_apply(
     """
     timeout = client.cfg.revision_timeout
     revision = revision or client.open_revision(dataset_id, action, metadata)
-    source = client.upload_csv(revision, f"{ds.slug}.csv", csv_bytes(rows))
+    with tempfile.TemporaryDirectory(prefix="casanare-revision-") as tmp:
+        upload = Path(tmp) / f"{ds.slug}.csv"
+        write_csv_file(rows, upload)
+        source = client.upload_csv(revision, upload.name, upload)
     source = _wait(client, source["links"]["show"], "finished_at", timeout)
     resource = source["resource"]
     if resource.get("failed_at"):
