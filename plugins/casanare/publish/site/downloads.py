@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel's hard limit, header included.
 XLSX_MAX_ROWS = 1_048_576
-BATCH_ROWS = 25_000  # three writers run at once: 25k rows each keeps them ~180 MB together at 1M rows
+BATCH_ROWS = 10_000  # three writers run at once: 10k rows each keeps them ~100 MB together
 _FORMULA_RE = r"^[=+\-@\t\r]"
 _DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.000"
 # Control characters XML 1.0 can't hold (openpyxl's ILLEGAL_CHARACTERS_RE).
