@@ -30,6 +30,18 @@ def portal(tmp_path_factory):
     handle.stop()
 
 
+def _parsed(client: PortalClient, source: dict, deadline: float) -> dict:
+    """Poll an upload source until the portal parsed it (DSMAPI parses in the background)."""
+    import time
+
+    while not (source["resource"]["finished_at"] or source["resource"]["failed_at"]):
+        assert time.monotonic() < deadline, "the stand-in never finished parsing the upload"
+        time.sleep(0.2)
+        source = client.get(source["links"]["show"])
+    assert not source["resource"]["failed_at"], source["resource"]["failure_details"]
+    return source
+
+
 def _client(portal, **kw) -> PortalClient:
     values = {**CREDENTIALS, "backoff_base": 0.001, "backoff_max": 0.01, "retry_after_max": 0.01,
               "max_attempts": 6, **kw}
@@ -149,11 +161,7 @@ def test_a_big_upload_is_committed_at_once_and_parsed_in_the_background(portal) 
         try:
             source = hurried.upload_csv(revision, "grande.csv", data)  # only the upload is hurried
             deadline = time.monotonic() + 120
-            while not (source["resource"]["finished_at"] or source["resource"]["failed_at"]):
-                assert time.monotonic() < deadline, "the stand-in never finished parsing the upload"
-                time.sleep(0.2)
-                source = client.get(source["links"]["show"])
-            assert not source["resource"]["failed_at"], source["resource"]["failure_details"]
+            source = _parsed(client, source, deadline)
             assert source["resource"]["schemas"][0]["total_rows"] == filas
             # A resent commit (its answer lost) answers the source as it stands, not a 400.
             again = client.dsmapi("POST", source["links"]["commit"].format(seq_num=0, byte_offset=len(data)))
@@ -191,11 +199,7 @@ def test_an_upload_read_from_a_file_arrives_whole_in_chunks(portal, tmp_path) ->
         try:
             source = client.upload_csv(revision, path.name, path)
             deadline = time.monotonic() + 120
-            while not (source["resource"]["finished_at"] or source["resource"]["failed_at"]):
-                assert time.monotonic() < deadline, "the stand-in never finished parsing the upload"
-                time.sleep(0.2)
-                source = client.get(source["links"]["show"])
-            assert not source["resource"]["failed_at"], source["resource"]["failure_details"]
+            source = _parsed(client, source, deadline)
             assert source["resource"]["schemas"][0]["total_rows"] == filas
         finally:
             client.dsmapi("DELETE", revision["links"]["discard"])
