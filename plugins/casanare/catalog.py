@@ -648,6 +648,12 @@ class Dataset(_Model):
         return quasi + [c.nombre_salida for c in self.columnas_publicadas if c.nombre_salida not in skip]
 
     @property
+    def columna_identificador(self) -> str | None:
+        """Source name of the column published as ``datos_gov_co.identificador_fila`` (the row key)."""
+        row_id = self.datos_gov_co.identificador_fila if self.datos_gov_co else None
+        return next((c.nombre for c in self.columnas_publicadas if c.nombre_salida == row_id), None)
+
+    @property
     def columnas_con_fundamento_legal(self) -> list[Columna]:
         return [c for c in self.columnas_publicadas if c.fundamento_legal is not None]
 

@@ -25,10 +25,20 @@ def liberar() -> None:
     gc.collect()
     if "pyarrow" in sys.modules:  # never import Arrow just to release it
         sys.modules["pyarrow"].default_memory_pool().release_unused()
-    libc = ctypes.util.find_library("c")
-    if libc and sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):  # musl and others have no malloc_trim
-            ctypes.CDLL(libc).malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, looked up once (``find_library`` runs ``ldconfig``); None elsewhere."""
+    libc = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    if not libc:
+        return None
+    with contextlib.suppress(OSError, AttributeError):  # musl and others have no malloc_trim
+        return ctypes.CDLL(libc).malloc_trim
+    return None
 
 
 def devuelve_memoria(func: F) -> F:

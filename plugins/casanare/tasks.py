@@ -147,10 +147,8 @@ def _merge_with_previous_run(ds: Dataset, area: RunArea, last: dict[str, Any], r
     previous = RunArea(settings.staging_url(), ds.slug, last["ejecucion"]) if last.get("ejecucion") else None
     if previous is None or not previous.exists("extraido.parquet"):
         return
-    row_id = ds.datos_gov_co.identificador_fila if ds.datos_gov_co else None
-    key = next(c.nombre for c in ds.columnas if c.publicada and c.nombre_salida == row_id)
     delta = area.read_parquet("extraido.parquet")
-    merged = merge_increment(previous.read_parquet("extraido.parquet"), delta, key)
+    merged = merge_increment(previous.read_parquet("extraido.parquet"), delta, ds.columna_identificador)
     area.write_parquet("extraido.parquet", merged)
     report.update(
         filas_incremento=len(delta),
@@ -230,9 +228,7 @@ def run_validate(slug: str, run_id: str) -> dict[str, Any]:
 
         # Source duplicates, so the scorecard can tell them from those the anonymization created.
         source = area.read_parquet("extraido.parquet")
-        key = next((c.nombre for c in ds.columnas
-                    if ds.datos_gov_co and c.nombre_salida == ds.datos_gov_co.identificador_fila), None)
-        duplicados_origen = filas_duplicadas(source, key)
+        duplicados_origen = filas_duplicadas(source, ds.columna_identificador)
         del source
         frame = area.read_parquet("anonimizado.parquet")
         docs = settings.data_docs_dir() / ds.slug

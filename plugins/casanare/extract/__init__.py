@@ -208,9 +208,7 @@ def _write_typed(
                     if col.tipo in NUMERIC:
                         cells = split_numeric(raw, nulls)
                         evidencias[col.nombre].add(evidence(cells.texto))
-                        arrays[f"t:{col.nombre}"] = cells.texto
-                        arrays[f"n:{col.nombre}"] = pa.array(cells.numero, pa.float64())
-                        arrays[f"o:{col.nombre}"] = pa.array(cells.no_numericas, pa.bool_())
+                        arrays.update(_numeric_stage_columns(col.nombre, cells))
                         continue
                     typed, bad_mask = coerce_series(raw, col.tipo, nulls)
                     problems.add(col.nombre, bad_mask.to_numpy(), numbers)
@@ -268,14 +266,20 @@ def _typed_text_columns(
         if col.tipo in NUMERIC:
             cells, found = result
             evidencias[col.nombre].add(found)
-            arrays[f"t:{col.nombre}"] = cells.texto
-            arrays[f"n:{col.nombre}"] = pa.array(cells.numero, pa.float64())
-            arrays[f"o:{col.nombre}"] = pa.array(cells.no_numericas, pa.bool_())
+            arrays.update(_numeric_stage_columns(col.nombre, cells))
             continue
         values, bad_mask = result
         problems.add(col.nombre, bad_mask, numbers)
         arrays[col.nombre] = values
     return pa.table(arrays, schema=stage_schema)
+
+
+def _numeric_stage_columns(name: str, cells: Any) -> dict[str, Any]:
+    """The three pass-1 columns of a numeric column (see ``_intermediate_schema``)."""
+    import pyarrow as pa
+
+    return {f"t:{name}": cells.texto, f"n:{name}": pa.array(cells.numero, pa.float64()),
+            f"o:{name}": pa.array(cells.no_numericas, pa.bool_())}
 
 
 class _Problems:

@@ -173,11 +173,11 @@ def split_numeric(values: pd.Series, nulls: frozenset[str]) -> CeldasNumericas:
     """Separate a numeric column's text from its typed numbers, cleaning the text (vectorized)."""
     size = len(values)
     kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in {"string", "empty"}:
+        return split_numeric_text(to_arrow_strings(values), nulls)
     numbers = np.full(size, np.nan)
     other = np.zeros(size, dtype=bool)
-    if kind in {"string", "empty"}:
-        text = to_arrow_strings(values)
-    elif kind in {"integer", "floating", "mixed-integer-float", "decimal"} and not values.map(
+    if kind in {"integer", "floating", "mixed-integer-float", "decimal"} and not values.map(
             lambda v: isinstance(v, bool)).any():
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         text = pa.nulls(size, pa.string())

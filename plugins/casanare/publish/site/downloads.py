@@ -91,12 +91,21 @@ def _kind(field: pa.Field, tipo: str | None) -> str:
     return "other"
 
 
-def _batches(table: pa.Table) -> Iterator[pa.RecordBatch]:
-    """Batches of at most :data:`BATCH_ROWS` rows; text as ``string`` (pandas gives ``large_string``)."""
+def _batches(table: pa.Table, textos: Mapping[int, pa.Array] | None = None) -> Iterator[pa.RecordBatch]:
+    """Batches of at most :data:`BATCH_ROWS` rows; text as ``string`` (pandas gives ``large_string``).
+
+    ``textos``: decimal columns already formatted (by index, see ``_number_texts``); their slice
+    replaces the numbers in each batch, and ``_scalar_text`` passes them through.
+    """
+    offset = 0
     for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        n = batch.num_rows
         columns = [
-            pc.cast(c, pa.string()) if pa.types.is_large_string(c.type) else c for c in batch.columns
+            textos[i].slice(offset, n) if textos and i in textos
+            else pc.cast(c, pa.string()) if pa.types.is_large_string(c.type) else c
+            for i, c in enumerate(batch.columns)
         ]
+        offset += n
         yield pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
@@ -151,8 +160,8 @@ def _scalar_text(values: pa.Array, kind: str) -> pa.Array:
     """Plain text of non-text cells (null stays null)."""
     if kind == "int":
         return pc.cast(values, pa.string())
-    if kind == "float":
-        return _float_text(values)
+    if kind == "float":  # formatted once for the three files when it is text already
+        return values if pa.types.is_string(values.type) else _float_text(values)
     if kind == "bool":
         return pc.if_else(values, "true", "false")
     if kind in ("date", "datetime"):
@@ -218,31 +227,22 @@ def _number_texts(table: pa.Table, tipos: Mapping[str, str]) -> dict[int, pa.Arr
             if _kind(f, tipos.get(f.name)) == "float"}
 
 
-def _cell_text(col: pa.Array, kind: str, i: int, textos: Mapping[int, pa.Array] | None, offset: int) -> pa.Array:
-    """``_scalar_text`` of a batch's column, taken from ``textos`` when it was formatted already."""
-    done = textos.get(i) if textos else None
-    return done.slice(offset, len(col)) if done is not None else _scalar_text(col, kind)
-
-
 def _write_csv(table: pa.Table, out: IO[bytes], tipos: Mapping[str, str],
                textos: Mapping[int, pa.Array] | None = None) -> None:
     out.write("\ufeff".encode())
     header = ",".join(_csv_header(name) for name in table.column_names)
     out.write((header + "\r\n").encode("utf-8"))
     kinds = [_kind(f, tipos.get(f.name)) for f in table.schema]
-    offset = 0
-    for batch in _batches(table):
+    for batch in _batches(table, textos):
         cells: list[pa.Array | str] = []
         for i, kind in enumerate(kinds):
             col = batch.column(i)
-            text = pc.fill_null(_csv_quote(_neutralized(col)) if kind == "text"
-                                else _cell_text(col, kind, i, textos, offset), "")
+            text = pc.fill_null(_csv_quote(_neutralized(col)) if kind == "text" else _scalar_text(col, kind), "")
             if len(kinds) == 1:  # csv.writer quotes a lone empty field so the row isn't blank
                 text = pc.if_else(pc.equal(text, ""), '""', text)
             cells += [text, ","]
         cells[-1] = "\r\n"
         _write_rows(out, _join(cells))
-        offset += batch.num_rows
 
 
 def _csv_header(name: str) -> str:
@@ -256,9 +256,7 @@ def _write_json(table: pa.Table, out: IO[bytes], tipos: Mapping[str, str],
     keys = [json.dumps(name, ensure_ascii=False) + ": " for name in table.column_names]
     out.write(b"[")
     first = True
-    offset = 0
-    for batch in _batches(table):
-        offset += batch.num_rows
+    for batch in _batches(table, textos):
         if batch.num_rows == 0:
             continue
         cells: list[pa.Array | str] = [", {"]
@@ -272,7 +270,7 @@ def _write_json(table: pa.Table, out: IO[bytes], tipos: Mapping[str, str],
                 text = pa.array([None if v is None else json.dumps(v, ensure_ascii=False)
                                  for v in (_other_json(x) for x in col.to_pylist())], type=pa.string())
             else:
-                text = _cell_text(col, kind, i, textos, offset - batch.num_rows)
+                text = _scalar_text(col, kind)
             cells += [keys[i] if i == 0 else ", " + keys[i], pc.fill_null(text, "null")]
         cells.append("}")
         rows = _join(cells)
@@ -376,9 +374,8 @@ def _excel_serial(values: pa.Array, kind: str) -> pa.Array:
     return _float_text(serial)
 
 
-def _xlsx_cells(col: pa.Array, kind: str, ref: str, rows: pa.Array, number_text: pa.Array | None = None) -> pa.Array:
-    """``<c>`` elements of one column ("" for empty cells); ``number_text``: the column's
-    numbers already formatted."""
+def _xlsx_cells(col: pa.Array, kind: str, ref: str, rows: pa.Array) -> pa.Array:
+    """``<c>`` elements of one column ("" for empty cells)."""
     start = pc.binary_join_element_wise(f'<c r="{ref}', rows, "")
     if kind == "text":
         text = _xml_text(_neutralized(col))
@@ -389,8 +386,7 @@ def _xlsx_cells(col: pa.Array, kind: str, ref: str, rows: pa.Array, number_text:
         style = "1" if kind == "date" else "2"
         cell = _join([start, f'" s="{style}"><v>', _excel_serial(col, kind), "</v></c>"])
     elif kind in ("int", "float"):
-        cell = _join([start, '"><v>', number_text if number_text is not None else _scalar_text(col, kind),
-                      "</v></c>"])
+        cell = _join([start, '"><v>', _scalar_text(col, kind), "</v></c>"])
     elif kind == "null":
         return pa.array([""] * len(col), type=pa.string())
     else:
@@ -423,13 +419,11 @@ def _write_xlsx(table: pa.Table, out: IO[bytes], sheet: str, tipos: Mapping[str,
 
             def sheet_rows() -> Iterator[pa.Array]:
                 row_number = 2
-                for batch in _batches(table):
+                for batch in _batches(table, textos):
                     n = batch.num_rows
                     rows = pc.cast(pa.array(np.arange(row_number, row_number + n)), pa.string())
                     parts: list[pa.Array | str] = [pc.binary_join_element_wise('<row r="', rows, '">', "")]
-                    parts += [_xlsx_cells(batch.column(i), kind, letters[i], rows,
-                                          textos[i].slice(row_number - 2, n) if textos and i in textos else None)
-                              for i, kind in enumerate(kinds)]
+                    parts += [_xlsx_cells(batch.column(i), kind, letters[i], rows) for i, kind in enumerate(kinds)]
                     parts.append("</row>")
                     yield _join(parts)
                     row_number += n
