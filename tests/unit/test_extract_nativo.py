@@ -53,6 +53,48 @@ CASES: dict[str, tuple[bytes, dict]] = {
 }
 
 
+def _quoted(row: list[str], columns: set[int] | None = None) -> list[str]:
+    """Quote the given cells (all if None) the way Excel and pandas do: inner quotes doubled."""
+    return ['"' + c.replace('"', '""') + '"' if columns is None or i in columns else c for i, c in enumerate(row)]
+
+
+# Names with the separator and doubled quotes inside; an empty quoted value; quoted numbers.
+QUOTED_BODY = [_quoted([r[0], r[1], f'{r[2]}; "ALIAS {r[0]}"', *r[3:]], {2, 4}) if int(r[0]) % 3 else
+               _quoted([*r[:4], r[4], "", r[6]], {1, 5}) for r in BODY]
+# Well-formed quotes: Arrow reads these files (quotes on, doubled quotes, no multi-line value).
+QUOTED_CASES: dict[str, tuple[bytes, dict]] = {
+    "comillas_en_algunos_valores": (_lines([HEADERS, *QUOTED_BODY]).encode("cp1252"), {}),
+    "todo_entre_comillas_utf8_bom": (("\ufeff" + _lines([_quoted(r) for r in [HEADERS, *COMMA_BODY]], sep=",",
+                                                         end="\n")).encode(), {}),
+    "comillas_y_titulos_y_lineas_en_blanco": (_lines([['"GOBERNACIÓN; DE CASANARE"'], [], HEADERS, *QUOTED_BODY[:200],
+                                                      ['""'], *QUOTED_BODY[200:]]).encode("cp1252"), {}),
+    "comillas_y_fila_irregular": (_lines([HEADERS, *QUOTED_BODY[:300], QUOTED_BODY[300][:5], *QUOTED_BODY[301:]])
+                                  .encode("cp1252"), {}),
+    "comillas_y_ultima_linea_sin_salto": (_lines([HEADERS, *QUOTED_BODY[:-1], _quoted(BODY[-1])]).encode("cp1252")[:-2],
+                                          {}),
+    "comillas_y_numero_ilegible": (_lines([HEADERS, *QUOTED_BODY[:99], _quoted([*BODY[99][:4], "12,3,4", *BODY[99][5:]]),
+                                           *QUOTED_BODY[100:]]).encode("cp1252"), {}),
+}
+# Quotes the two readers could read differently: Python's reader alone reads (or refuses) them.
+MISQUOTED_CASES: dict[str, tuple[bytes, dict]] = {
+    "texto_pegado_a_comillas": (_lines([HEADERS, *QUOTED_BODY[:250], ['251', '"10"9', *BODY[250][2:]],
+                                        *QUOTED_BODY[251:]]).encode("cp1252"), {}),
+    "comilla_a_mitad_de_valor": (_lines([HEADERS, *QUOTED_BODY[:250], [*BODY[250][:2], 'PEDRO "EL GRANDE"',
+                                                                         *BODY[250][3:]], *QUOTED_BODY[251:]])
+                                 .encode("cp1252"), {}),
+    "valor_de_varias_lineas": (_lines([HEADERS, *QUOTED_BODY[:250], _quoted([*BODY[250][:2], "LÍNEA 1\r\nLÍNEA 2",
+                                                                             *BODY[250][3:]], {2}), *QUOTED_BODY[251:]])
+                               .encode("cp1252"), {}),
+    "comillas_sin_cerrar": (_lines([HEADERS, *QUOTED_BODY[:250], [*BODY[250][:2], '"PEDRO', *BODY[250][3:]],
+                                    *QUOTED_BODY[251:]]).encode("cp1252"), {}),
+    "cortado_dentro_de_comillas": (_lines([HEADERS, *QUOTED_BODY]).encode("cp1252")[:-40], {}),
+    "espacio_tras_comillas": (_lines([HEADERS, *QUOTED_BODY[:10], [BODY[10][0], '"10" ', *BODY[10][2:]],
+                                      *QUOTED_BODY[11:]]).encode("cp1252"), {}),
+    "comillas_con_otro_separador": (_lines([HEADERS, *([",".join(_quoted(r))] for r in BODY)]).encode("cp1252"),
+                                    {"delimitador": ";"}),
+}
+
+
 def _extract(tmp_path, name: str, content: bytes, fuente: dict, *, nativo: bool, monkeypatch) -> dict:
     folder = tmp_path / ("nativo" if nativo else "python")
     folder.mkdir()
@@ -82,14 +124,17 @@ def _extract(tmp_path, name: str, content: bytes, fuente: dict, *, nativo: bool,
             "filas": pq.read_table(area.local_path("filas_origen.parquet")), "lotes_arrow": batches}
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", [*CASES, *QUOTED_CASES, *MISQUOTED_CASES])
 def test_native_reader_gives_what_python_gives(name, tmp_path, monkeypatch):
-    content, fuente = CASES[name]
+    content, fuente = {**CASES, **QUOTED_CASES, **MISQUOTED_CASES}[name]
     fast = _extract(tmp_path, name, content, fuente, nativo=True, monkeypatch=monkeypatch)
     python = _extract(tmp_path, name, content, fuente, nativo=False, monkeypatch=monkeypatch)
 
     assert not python["lotes_arrow"]
-    assert "error" in fast or len(fast["lotes_arrow"]) > 1, "the native reader must have read this file"
+    if name in MISQUOTED_CASES:
+        assert not fast["lotes_arrow"], "Arrow must not read a file whose quotes it could read differently"
+    else:
+        assert "error" in fast or len(fast["lotes_arrow"]) > 1, "the native reader must have read this file"
     assert fast.keys() == python.keys()
     if "error" in python:
         assert fast["error"] == python["error"]
@@ -109,13 +154,29 @@ def test_native_reader_hands_over_after_delivering_batches(tmp_path, monkeypatch
     assert fast["filas"].column("fila").to_pylist() == list(range(2, 402))
 
 
-def test_quotes_or_nul_bytes_keep_the_python_reader(tmp_path):
+def test_quoted_values_keep_their_separators_and_doubled_quotes(tmp_path, monkeypatch):
+    content, fuente = QUOTED_CASES["comillas_en_algunos_valores"]
+    fast = _extract(tmp_path, "citado", content, fuente, nativo=True, monkeypatch=monkeypatch)
+    assert len(fast["lotes_arrow"]) > 1
+    assert fast["extraido"].column("id_registro").to_pylist() == list(range(1, 401))
+    assert fast["extraido"].column("valor").to_pylist()[:2] == [1234.51, 2234.52]
+
+
+def test_the_archive_pass_flags_nul_bytes_and_where_quotes_sit(tmp_path):
     """Python's strict reader refuses ``"abc"def``; Arrow would read it as ``abcdef``."""
     from casanare.extract.archive import archive_source
 
     area = RunArea((tmp_path / "s").as_uri(), "x", "r")
-    for name, content, quotes, nul in (("a.csv", b'a;b\n"x"y;1\n', True, False), ("b.csv", b"a;b\nx\x00;1\n", False, True),
-                                       ("c.csv", b"a;b\nx;1\n", False, False)):
+    for name, content, nul, arrow in (
+        ("a.csv", b'a;b\n"x"y;1\n', False, False),
+        ("b.csv", b"a;b\nx\x00;1\n", True, True),
+        ("c.csv", b"a;b\nx;1\n", False, True),
+        ("d.csv", b'\xef\xbb\xbf"a";"b"\r\n"x;""y""";""\r\n"z"', False, True),
+        ("e.csv", b'a;b\n"x\ny";1\n', False, False),
+        ("f.csv", b'a;b\nx;"1\n', False, False),
+    ):
         (tmp_path / name).write_bytes(content)
         archived = archive_source(tmp_path / name, area, name)
-        assert (archived.comillas, archived.nul) == (quotes, nul)
+        assert archived.comillas.hay == (b'"' in content)
+        assert (archived.nul, archived.comillas.legibles_por_arrow(";")) == (nul, arrow), name
+    assert not archived.comillas.legibles_por_arrow(",")

@@ -130,7 +130,7 @@ def _open_file(fuente: FuenteArchivo, dataset: Dataset, area: Storage) -> tuple[
             "equipo de datos abiertos).",
         )
     table = read_csv(path, fuente, utf8=archived.utf8, cp1252=archived.cp1252, dataset=dataset,
-                     nativo=not (archived.comillas or archived.nul))
+                     nativo=not archived.nul, comillas=archived.comillas)
     return table, archived.sha256, archived.url
 
 

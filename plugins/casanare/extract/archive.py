@@ -2,8 +2,9 @@
 
 A 1 GB export is copied block by block (never read whole into memory); the same pass computes
 the sha256 and tells whether the bytes are valid UTF-8, so the CSV reader does not have to guess
-the encoding from a sample and fail half way through a file, and whether it holds quotes or NUL
-bytes (a file with neither can be parsed by Arrow's native reader, see ``csvfile``).
+the encoding from a sample and fail half way through a file, whether it holds NUL bytes, and where
+its quotes sit (a file without NUL bytes whose quotes are well formed can be parsed by Arrow's
+native reader, see ``csvfile`` and ``comillas``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from casanare.errors import ArchivoConErrores, FuenteNoEncontrada, Ubicacion
+from casanare.extract.comillas import DESCONOCIDAS, Comillas, RevisorComillas
 from casanare.staging import Storage
 
 BLOCK = 1 << 20
@@ -31,7 +33,7 @@ class Archivado:
     bytes: int
     utf8: bool
     cp1252: bool
-    comillas: bool = True
+    comillas: Comillas = DESCONOCIDAS
     nul: bool = True
 
 
@@ -68,7 +70,8 @@ def archive_source(path: Path, area: Storage, ruta: str) -> Archivado:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8, cp1252, size, meaningful = True, True, 0, False
-    quotes = nul = False
+    quotes = RevisorComillas()
+    nul = False
     name = f"original/{path.name}"
     fs = area.fs
     target = area._fs_path(name)
@@ -81,7 +84,7 @@ def archive_source(path: Path, area: Storage, ruta: str) -> Archivado:
                 sink.write(block)
                 size += len(block)
                 meaningful = meaningful or bool(block.strip())
-                quotes = quotes or b'"' in block
+                quotes.feed(block)
                 nul = nul or b"\x00" in block
                 if utf8:
                     try:
@@ -109,7 +112,7 @@ def archive_source(path: Path, area: Storage, ruta: str) -> Archivado:
             detalles={"bytes": size},
         )
     return Archivado(url=area.path(name), sha256=digest.hexdigest(), bytes=size, utf8=utf8, cp1252=cp1252,
-                     comillas=quotes, nul=nul)
+                     comillas=quotes.resultado(), nul=nul)
 
 
 def _locked(path: Path, exc: OSError) -> ArchivoConErrores:
