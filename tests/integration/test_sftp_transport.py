@@ -224,6 +224,13 @@ def test_failed_upload_over_sftp_leaves_the_live_site_identical(server):
             self.uploads += 1
             super().write_file(relative, data)
 
+        def write_path(self, relative: str, source: Path) -> None:
+            if relative.startswith("versiones/") and self.uploads == 2:
+                self.close()
+                raise ConnectionResetError("conexión SFTP perdida")
+            self.uploads += 1
+            super().write_path(relative, source)
+
     broken = DropsMidUpload(**{k: getattr(folder_for(server), k) for k in
                                ("host", "port", "username", "root", "client_keys", "known_hosts")})
     with pytest.raises(ConnectionResetError):
@@ -231,6 +238,22 @@ def test_failed_upload_over_sftp_leaves_the_live_site_identical(server):
     after = tree(server.root)
     live = {k: v for k, v in after.items() if not k.startswith("versiones/" + ds.casanare_gov_co.ruta + "/2026112")}
     assert live == before
+
+
+def test_a_large_download_is_streamed_to_the_server_whole(server, tmp_path):
+    """``write_path`` (what the site uses for downloads) streams a file of several MB: the
+    server holds exactly its bytes, readable by the web server, and no temporary file."""
+    source = tmp_path / "datos.json"
+    payload = os.urandom(5 << 20)
+    source.write_bytes(payload)
+    with folder_for(server) as site:
+        site.write_path("versiones/x/1/datos.json", source)
+        site.write_path("versiones/x/1/datos.json", source)  # replaces an existing file
+    target = server.root / "versiones" / "x" / "1" / "datos.json"
+    assert target.read_bytes() == payload
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert [p for p in server.root.rglob(".*")] == []
+    assert source.read_bytes() == payload  # the local file is left as it was
 
 
 def test_paths_outside_the_site_are_refused(server):

@@ -78,6 +78,10 @@ class FailingFolder(LocalFolder):
         self._maybe_fail("write", relative)
         super().write_path(relative, source)
 
+    def move_path(self, relative: str, source: Path) -> None:
+        self._maybe_fail("write", relative)
+        super().move_path(relative, source)
+
     def switch(self, link: str, target: str) -> None:
         self._maybe_fail("switch", link)
         super().switch(link, target)
@@ -120,3 +124,42 @@ def test_failed_publication_leaves_the_live_site_byte_identical(tmp_path, fail_o
     live = root / "conjuntos" / ds.casanare_gov_co.ruta
     assert os.readlink(live) == f"../versiones/{ds.casanare_gov_co.ruta}/20261122T100001"
     assert (live / "datos.csv").read_bytes().count(b"nuevo") == 50 * len(ds.columnas_publicadas)
+
+
+def test_a_download_is_moved_into_the_site_without_a_copy(tmp_path):
+    """Same disk: the finished file is renamed into place (same inode), readable by the web server."""
+    root, source = tmp_path / "sitio", tmp_path / "descargas" / "datos.csv"
+    source.parent.mkdir()
+    source.write_bytes(b"a,b\r\n1,2\r\n")
+    inode = source.stat().st_ino
+    LocalFolder(root).move_path("versiones/x/1/datos.csv", source)
+    target = root / "versiones" / "x" / "1" / "datos.csv"
+    assert target.read_bytes() == b"a,b\r\n1,2\r\n"
+    assert target.stat().st_ino == inode
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert not source.exists()
+    assert not [p.name for p in target.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_download_on_another_disk_is_copied_whole(tmp_path, monkeypatch):
+    """A rename across disks fails with EXDEV: the file is copied instead, then the source removed."""
+    import errno
+
+    root, source = tmp_path / "sitio", tmp_path / "datos.json"
+    payload = os.urandom(3 << 20)  # several copy chunks
+    source.write_bytes(payload)
+    inode = source.stat().st_ino
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(src) == source:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    LocalFolder(root).move_path("versiones/x/1/datos.json", source)
+    target = root / "versiones" / "x" / "1" / "datos.json"
+    assert target.read_bytes() == payload
+    assert target.stat().st_ino != inode  # a copy, since the rename was refused
+    assert not source.exists()
+    assert not [p.name for p in target.parent.iterdir() if p.name.startswith(".")]

@@ -18,6 +18,7 @@ import posixpath
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from casanare.errors import ErrorDeConfiguracion, PortalNoDisponible
@@ -97,12 +98,12 @@ class SftpFolder:
 
     # Event loop plumbing: asyncssh is asynchronous, tasks are not. -----------------------------
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = TIMEOUT_S) -> T:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
             self._thread = threading.Thread(target=self._loop.run_forever, name="sftp-sitio", daemon=True)
             self._thread.start()
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(TIMEOUT_S)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     async def _client(self) -> Any:
         if self._sftp is None:
@@ -166,6 +167,25 @@ class SftpFolder:
                 raise
 
         self._run(go())
+
+    def write_path(self, relative: str, source: Path) -> None:
+        """Like :meth:`write_file` from a local file, streamed by asyncssh (a 400 MB download is
+        never held in memory); the time allowed grows with the file (at least 1 MB/s)."""
+        remote = self._remote(relative)
+
+        async def go() -> None:
+            sftp = await self._client()
+            tmp = await self._temp_beside(sftp, remote)
+            try:
+                await sftp.put(str(source), tmp)
+                await sftp.chmod(tmp, 0o644)
+                await self._replace(sftp, tmp, remote)
+            except BaseException:
+                if await sftp.exists(tmp):
+                    await sftp.remove(tmp)
+                raise
+
+        self._run(go(), timeout=TIMEOUT_S + source.stat().st_size / 1e6)
 
     def read_file(self, relative: str) -> bytes | None:
         remote = self._remote(relative)

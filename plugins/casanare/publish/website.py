@@ -390,9 +390,13 @@ def publish_site(
 
 
 def _deliver(transport: Transport, relative: str, path: Path) -> None:
-    """Copy a local file to the site; streamed when the transport can (``write_path``)."""
+    """Hand a local file (a download, not needed here afterwards) over to the site: moved when
+    the transport can (``move_path``), else streamed (``write_path``), else sent whole."""
+    move_path = getattr(transport, "move_path", None)
     write_path = getattr(transport, "write_path", None)
-    if write_path is not None:
+    if move_path is not None:
+        move_path(relative, path)
+    elif write_path is not None:
         write_path(relative, path)
     else:
         transport.write_file(relative, path.read_bytes())

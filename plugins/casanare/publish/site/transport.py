@@ -89,6 +89,31 @@ class LocalFolder:
             if tmp.exists():
                 tmp.unlink()
 
+    def move_path(self, relative: str, source: Path) -> None:
+        """Hand a finished local file over to the site; ``source`` is gone afterwards.
+
+        On the same disk it is renamed into place (a 700 MB set of downloads costs no copy);
+        across disks it is copied like :meth:`write_path`. Either way it is flushed to disk
+        under a temporary name and then renamed, so readers never see half a file.
+        """
+        path = self._path(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(temp_name(path.name))
+        try:
+            try:
+                os.replace(source, tmp)
+            except OSError:  # another disk (EXDEV) or a folder that refuses renames
+                self.write_path(relative, source)
+                source.unlink()
+                return
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
     def read_file(self, relative: str) -> bytes | None:
         path = self._path(relative)
         return path.read_bytes() if path.is_file() else None
