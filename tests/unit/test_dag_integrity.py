@@ -90,6 +90,8 @@ def test_pipeline_order(dataset_dags):
         assert down("publicar_datos_gov_co") == {"publicar_casanare_gov_co"}
         assert dag.get_task("cerrar").upstream_task_ids == {"publicar_casanare_gov_co"}
         assert dag.params["aceptar_cambio_de_volumen"] is False
+        # Each stage's report is one XCom, not also one per key (see factory.build_dag).
+        assert not [t.task_id for t in dag.tasks if t.multiple_outputs], dag_id
 
 
 PARSE_PROBE = r"""
