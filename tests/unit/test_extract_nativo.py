@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
+import casanare.extract as extract
 import casanare.extract.csvfile as csvfile
 from casanare.errors import DatosAbiertosError
 from casanare.extract import extraer
@@ -95,8 +96,9 @@ MISQUOTED_CASES: dict[str, tuple[bytes, dict]] = {
 }
 
 
-def _extract(tmp_path, name: str, content: bytes, fuente: dict, *, nativo: bool, monkeypatch) -> dict:
-    folder = tmp_path / ("nativo" if nativo else "python")
+def _extract(tmp_path, name: str, content: bytes, fuente: dict, *, nativo: bool, monkeypatch,
+             dos_pasadas: bool = False) -> dict:
+    folder = tmp_path / (("nativo" if nativo else "python") + ("_dos_pasadas" if dos_pasadas else ""))
     folder.mkdir()
     path = folder / f"{name}.csv"
     path.write_bytes(content)
@@ -110,8 +112,11 @@ def _extract(tmp_path, name: str, content: bytes, fuente: dict, *, nativo: bool,
         batches.append(len(columns[0]))
         return blank(columns)
 
+    write_typed = extract._write_typed
     with monkeypatch.context() as m:
         m.setattr(csvfile, "read_csv", lambda *a, **k: original(*a, **{**k, "nativo": k["nativo"] and nativo}))
+        if dos_pasadas:  # as for a query result: numbers typed in a second pass over a scratch file
+            m.setattr(extract, "_write_typed", lambda *a, **k: write_typed(*a, **{**k, "reabrir": None}))
         m.setattr(csvfile, "_blank_records", counting)
         m.setattr(csvfile, "ARROW_BLOCK_BYTES", 4096)  # several batches even for a small file
         try:
@@ -143,6 +148,40 @@ def test_native_reader_gives_what_python_gives(name, tmp_path, monkeypatch):
     assert fast["extraido"].equals(python["extraido"])
     assert fast["extraido"].schema.equals(python["extraido"].schema, check_metadata=True)
     assert fast["filas"].equals(python["filas"])
+
+
+@pytest.mark.parametrize("name", [*CASES, *QUOTED_CASES])
+def test_one_pass_gives_what_two_passes_give(name, tmp_path, monkeypatch):
+    """A file's numbers are read in the same pass with the convention of its first chunk (tiny
+    here); the two-pass path of query results is the reference."""
+    content, fuente = {**CASES, **QUOTED_CASES}[name]
+    one = _extract(tmp_path, name, content, fuente, nativo=True, monkeypatch=monkeypatch)
+    two = _extract(tmp_path, name, content, fuente, nativo=True, monkeypatch=monkeypatch, dos_pasadas=True)
+    assert one.keys() == two.keys()
+    if "error" in two:
+        assert one["error"] == two["error"]
+        return
+    assert one["report"] == two["report"]
+    assert one["extraido"].equals(two["extraido"])
+    assert one["extraido"].schema.equals(two["extraido"].schema, check_metadata=True)
+    assert one["filas"].equals(two["filas"])
+
+
+def test_a_first_chunk_in_the_other_convention_reads_the_file_again(tmp_path, monkeypatch):
+    """The first 60 records write ``1234.5`` (decimal point), the other 340 ``1.234,5``: the
+    first chunk's guess is wrong for the column, so the archived file is read again with the
+    column's convention and the 60 records are named as the other format, as with two passes."""
+    body = [[*r[:4], r[4].replace(".", "").replace(",", "."), *r[5:]] if i < 60 else r for i, r in enumerate(BODY)]
+    content = _lines([HEADERS, *body]).encode("cp1252")
+    opened = []
+    parse_file = extract._parse_file
+    monkeypatch.setattr(extract, "_parse_file", lambda *a, **k: opened.append(1) or parse_file(*a, **k))
+    one = _extract(tmp_path, "mezcla", content, {}, nativo=True, monkeypatch=monkeypatch)
+    assert len(opened) == 2  # read again
+    two = _extract(tmp_path, "mezcla", content, {}, nativo=True, monkeypatch=monkeypatch, dos_pasadas=True)
+    assert one["error"] == two["error"]
+    assert one["error"][2] == list(range(2, 22))  # the first 20 of the 60 records, by source row
+    assert "60" in one["error"][1]
 
 
 def test_native_reader_hands_over_after_delivering_batches(tmp_path, monkeypatch):

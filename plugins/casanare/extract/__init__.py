@@ -7,7 +7,8 @@ area, streaming chunk by chunk so a large CSV or SQL table is never held in memo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,12 @@ def extraer(
     fuente = dataset.fuente
     report: dict[str, Any] = {"advertencias": []}
     content_hash = None
+    reabrir: Callable[[], RawTable] | None = None
     if isinstance(fuente, FuenteArchivo):
-        table, digest, original = _open_file(fuente, dataset, area)
-        report.update(original=original, sha256=digest, formato=fuente.formato_efectivo)
+        path, archived = _archive_file(fuente, area)
+        table = _parse_file(path, fuente, dataset, archived)
+        reabrir = lambda: _parse_file(path, fuente, dataset, archived)  # noqa: E731  (the archived copy)
+        report.update(original=archived.url, sha256=archived.sha256, formato=fuente.formato_efectivo)
     elif isinstance(fuente, FuenteSQL):
         from casanare.extract.sql import read_sql
 
@@ -86,7 +90,7 @@ def extraer(
     # An incremental window with no new rows is normal (nothing changed); an empty full load is not.
     allow_empty = isinstance(fuente, FuenteSQL) and fuente.incremental
     try:
-        rows = _write_typed(table, dataset, area, report, allow_empty=allow_empty)
+        rows = _write_typed(table, dataset, area, report, allow_empty=allow_empty, reabrir=reabrir)
     finally:
         table.close()
     if content_hash is not None:
@@ -107,21 +111,25 @@ def _hashing(chunks: Iterator[list[list[Any]]], digest: Any) -> Iterator[list[li
         yield chunk
 
 
-def _open_file(fuente: FuenteArchivo, dataset: Dataset, area: Storage) -> tuple[RawTable, str, str]:
+def _archive_file(fuente: FuenteArchivo, area: Storage) -> tuple[Path, Any]:
+    """Archive the source; returns the file to parse and what the archive pass learned."""
     from casanare.extract.archive import archive_source
-    from casanare.extract.csvfile import read_csv
-    from casanare.extract.spreadsheet import read_spreadsheet
 
     path = fuente.ruta_absoluta()
     archived = archive_source(path, area, fuente.ruta)
     # Parse the archived copy when staging is local: what is typed is exactly what was hashed,
     # even if someone overwrites the shared file meanwhile.
     local = area.local_path(f"original/{path.name}")
-    if local:
-        path = Path(local)
+    return (Path(local) if local else path), archived
+
+
+def _parse_file(path: Path, fuente: FuenteArchivo, dataset: Dataset, archived: Any) -> RawTable:
+    from casanare.extract.csvfile import read_csv
+    from casanare.extract.spreadsheet import read_spreadsheet
+
     kind = fuente.formato_efectivo
     if kind in SPREADSHEETS:
-        return read_spreadsheet(path, fuente, dataset), archived.sha256, archived.url
+        return read_spreadsheet(path, fuente, dataset)
     if kind not in {"csv", "txt"}:
         raise ArchivoConErrores(
             f"El formato de archivo '.{kind}' no está soportado.",
@@ -129,9 +137,8 @@ def _open_file(fuente: FuenteArchivo, dataset: Dataset, area: Storage) -> tuple[
             como_corregir="Entregue la fuente como .xlsx, .xls, .ods, .csv o .txt (el formato acordado con el "
             "equipo de datos abiertos).",
         )
-    table = read_csv(path, fuente, utf8=archived.utf8, cp1252=archived.cp1252, dataset=dataset,
-                     nativo=not archived.nul, comillas=archived.comillas)
-    return table, archived.sha256, archived.url
+    return read_csv(path, fuente, utf8=archived.utf8, cp1252=archived.cp1252, dataset=dataset,
+                    nativo=not archived.nul, comillas=archived.comillas)
 
 
 def _blank(row: list[Any]) -> bool:
@@ -139,24 +146,33 @@ def _blank(row: list[Any]) -> bool:
 
 
 def _write_typed(
-    table: RawTable, dataset: Dataset, area: Storage, report: dict[str, Any], *, allow_empty: bool = False
+    table: RawTable, dataset: Dataset, area: Storage, report: dict[str, Any], *, allow_empty: bool = False,
+    reabrir: Callable[[], RawTable] | None = None, convenciones: dict[str, Any] | None = None,
 ) -> int:
-    """Type every column into ``extraido.parquet`` in two passes over a local intermediate file.
+    """Type every column into ``extraido.parquet`` (and the source row of each record into
+    ``filas_origen.parquet``), streaming the source once.
 
-    Pass 1 streams the source once: text, dates and booleans are typed at once, numeric columns
-    are kept as cleaned text while their separator evidence is counted over the WHOLE column.
-    Pass 2 reads every numeric column with that one convention (or the catalog's).
+    A numeric column has ONE number convention, inferred from the evidence of the whole column
+    (see ``numbers``) unless the catalog declares it. Three ways to reach the same result:
+
+    * known beforehand (the catalog, or ``convenciones``): each chunk is typed at once;
+    * a file (``reabrir`` opens the archived copy again): each chunk is read with the convention
+      the first chunk shows while the evidence of the whole column is counted; in the rare case
+      the whole column shows another one, the archived file is read again with it;
+    * a query result, which cannot be read twice (the database may change meanwhile): numeric
+      columns are kept as cleaned text in a local scratch file, then read with the convention.
     """
+    import contextlib
+    import copy
     import tempfile
 
-    import pandas as pd
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from casanare.extract.coerce import NUMERIC, coerce_series, split_numeric
+    from casanare.extract.coerce import NUMERIC
     from casanare.extract.headers import map_headers
-    from casanare.extract.numbers import Evidencia, evidence
+    from casanare.extract.numbers import Evidencia
 
+    before = copy.deepcopy(report)  # restored if the file has to be read again
     # A query result has no header row to point at; a file's header is the row above the data.
     header_rows = [table.first_data_row - 1] if table.first_data_row > 1 else []
     where = Ubicacion(archivo=table.archivo, hoja=table.hoja, filas=header_rows)
@@ -177,51 +193,53 @@ def _write_typed(
     problems = _Problems()
     numeric = [c for c in dataset.columnas if c.tipo in NUMERIC]
     evidencias = {c.nombre: Evidencia() for c in numeric}
+    conventions = convenciones or (_conventions(dataset, evidencias) if _declared(dataset) or not numeric else None)
+    guessed: dict[str, Any] | None = None  # the first chunk's conventions, when guessing
+    staged = conventions is None and reabrir is None
+    schema = arrow_schema(dataset)
     stage_schema = _intermediate_schema(dataset)
+    typer = _Typer(dataset, mapping.positions, nulls, schema, problems)
     total = 0
     consumed = 0  # source rows seen so far, blank ones included, so row numbers match the file
-    with tempfile.TemporaryDirectory(prefix="casanare-extraer-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="casanare-extraer-") as tmp, _Outputs(area, schema) as out:
         intermediate = Path(tmp) / "pasada1.parquet"
         # A scratch file read once, right after: compressing or dictionary-encoding it costs more
         # than the disk it would save.
-        with pq.ParquetWriter(intermediate, stage_schema, compression="none", use_dictionary=False) as writer:
+        with (pq.ParquetWriter(intermediate, stage_schema, compression="none", use_dictionary=False) if staged
+              else contextlib.nullcontext()) as scratch:
             for chunk in table.chunks:
-                if isinstance(chunk, ColumnasTexto):
-                    batch = _typed_text_columns(chunk, table.first_data_row + consumed, dataset, mapping.positions,
-                                                nulls, stage_schema, evidencias, problems)
-                    consumed += len(chunk)
-                    if batch is not None:
-                        writer.write_table(batch)
-                        total += batch.num_rows
-                    continue
-                numbers = [table.first_data_row + consumed + i for i, r in enumerate(chunk) if not _blank(r)]
+                first_row = table.first_data_row + consumed
                 consumed += len(chunk)
-                kept = [r for r in chunk if not _blank(r)]
-                if not kept:
+                lote = typer.chunk(chunk, first_row, None if staged else conventions)
+                if lote is None:
                     continue
-                frame = pd.DataFrame(kept, dtype="object")
-                del kept
-                arrays: dict[str, Any] = {"__fila": pa.array(numbers, pa.int64())}
-                for col in dataset.columnas:
-                    pos = mapping.positions.get(col.nombre)
-                    raw = frame[pos] if pos is not None and pos in frame.columns else pd.Series([None] * len(frame))
-                    if col.tipo in NUMERIC:
-                        cells = split_numeric(raw, nulls)
-                        evidencias[col.nombre].add(evidence(cells.texto))
-                        arrays.update(_numeric_stage_columns(col.nombre, cells))
-                        continue
-                    typed, bad_mask = coerce_series(raw, col.tipo, nulls)
-                    problems.add(col.nombre, bad_mask.to_numpy(), numbers)
-                    arrays[col.nombre] = pa.array(typed, type=stage_schema.field(col.nombre).type, from_pandas=True)
-                writer.write_table(pa.table(arrays, schema=stage_schema))
-                total += len(frame)
-                del frame, arrays
-        conventions = _conventions(dataset, evidencias)
-        if conventions:
-            report["formato_numerico"] = {name: conv.as_dict() for name, conv in conventions.items()}
-        _second_pass(intermediate, dataset, area, conventions, problems)
+                for name, found in lote.evidencia.items():
+                    evidencias[name].add(found)
+                total += len(lote.filas)
+                if staged:
+                    scratch.write_table(lote.stage_table(stage_schema))
+                    continue
+                if conventions is None:
+                    conventions = guessed = _conventions(dataset, lote.evidencia)
+                    typer.read_numbers(lote, conventions)
+                out.write(lote, [c.nombre for c in dataset.columnas])
+        final = _conventions(dataset, evidencias) if conventions is None or guessed is not None else conventions
+        if guessed is not None and any(_differs(guessed[n], final[n]) for n in final):
+            out.discard()
+            report.clear()
+            report.update(before)
+            again = reabrir()
+            try:
+                return _write_typed(again, dataset, area, report, allow_empty=allow_empty, convenciones=final)
+            finally:
+                again.close()
+        if final:
+            report["formato_numerico"] = {name: conv.as_dict() for name, conv in final.items()}
+        if staged:
+            out.discard()
+            _second_pass(intermediate, dataset, area, final, problems)
     if problems.bad:
-        _raise_unparseable(dataset, table, problems, sources, conventions)
+        _raise_unparseable(dataset, table, problems, sources, final)
     if total == 0 and allow_empty:
         report["advertencias"].append("El intervalo de esta ejecución no trae filas nuevas ni modificadas.")
     elif total == 0:
@@ -233,45 +251,189 @@ def _write_typed(
     return total
 
 
-def _typed_text_columns(
-    chunk: ColumnasTexto, first_row: int, dataset: Dataset, positions: dict[str, int], nulls: frozenset[str],
-    stage_schema: Any, evidencias: dict[str, Any], problems: _Problems,
-) -> Any:
-    """Pass 1 for a chunk of text columns (Arrow's CSV reader): the same typing as for rows,
-    on Arrow arrays from start to end. Returns the intermediate table, or None if all blank."""
-    import numpy as np
+def _declared(dataset: Dataset) -> bool:
+    fuente = dataset.fuente
+    return bool(getattr(fuente, "separador_decimal", None) or getattr(fuente, "separador_miles", None))
+
+
+def _differs(a: Any, b: Any) -> bool:
+    """Two conventions read numbers differently (where they came from does not matter)."""
+    return (a.decimal, a.miles) != (b.decimal, b.miles)
+
+
+@dataclass
+class _Lote:
+    """One chunk of the source, typed: source row numbers, final arrays of the columns read
+    (``columnas``), numeric columns still waiting for their convention (``celdas``), and the
+    number-convention evidence the chunk showed."""
+
+    filas: Any
+    columnas: dict[str, Any]
+    celdas: dict[str, Any]
+    evidencia: dict[str, Any]
+
+    def stage_table(self, stage_schema: Any) -> Any:
+        """The chunk for the scratch file of the two-pass path (see ``_intermediate_schema``)."""
+        import pyarrow as pa
+
+        arrays: dict[str, Any] = {"__fila": pa.array(self.filas, pa.int64()), **self.columnas}
+        for name, cells in self.celdas.items():
+            arrays.update(_numeric_stage_columns(name, cells))
+        return pa.table(arrays, schema=stage_schema)
+
+
+class _Typer:
+    """Types the chunks of one source (Arrow text columns or Python rows), two columns at a time."""
+
+    def __init__(self, dataset: Dataset, positions: dict[str, int], nulls: frozenset[str], schema: Any,
+                 problems: _Problems) -> None:
+        self.dataset, self.positions, self.nulls = dataset, positions, nulls
+        self.schema, self.problems = schema, problems
+
+    def chunk(self, chunk: ColumnasTexto | list[list[Any]], first_row: int,
+              conventions: dict[str, Any] | None) -> _Lote | None:
+        """Type one chunk; numeric columns are read too when ``conventions`` is known. None if
+        every record of the chunk is blank."""
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+
+        from casanare.extract.coerce import (
+            NUMERIC,
+            coerce_series,
+            coerce_text_array,
+            split_numeric,
+            split_numeric_text,
+        )
+        from casanare.extract.numbers import evidence
+
+        if isinstance(chunk, ColumnasTexto):
+            keep = ~chunk.vacias
+            numbers = first_row + keep.nonzero()[0]
+            if not len(numbers):
+                return None
+            mask = None if keep.all() else pa.array(keep)
+            columns = chunk.columnas if mask is None else [c.filter(mask) for c in chunk.columnas]
+            size = len(numbers)
+
+            def raw(pos: int | None) -> Any:
+                return columns[pos] if pos is not None and pos < len(columns) else pa.nulls(size, pa.string())
+
+            def typed_other(col: Any, values: Any) -> tuple[Any, Any]:
+                return coerce_text_array(values, col.tipo, self.nulls, self.schema.field(col.nombre).type)
+
+            split = split_numeric_text
+        else:
+            numbers = np.array([first_row + i for i, r in enumerate(chunk) if not _blank(r)], dtype=np.int64)
+            kept = [r for r in chunk if not _blank(r)]
+            if not kept:
+                return None
+            frame = pd.DataFrame(kept, dtype="object")
+            del kept
+
+            def raw(pos: int | None) -> Any:
+                return frame[pos] if pos is not None and pos in frame.columns else pd.Series([None] * len(frame))
+
+            def typed_other(col: Any, values: Any) -> tuple[Any, Any]:
+                typed, bad = coerce_series(values, col.tipo, self.nulls)
+                return (pa.array(typed, type=self.schema.field(col.nombre).type, from_pandas=True),
+                        bad.to_numpy(dtype=bool))
+
+            split = split_numeric
+
+        def work(col: Any) -> tuple[Any, ...]:
+            values = raw(self.positions.get(col.nombre))
+            if col.tipo not in NUMERIC:
+                return typed_other(col, values)
+            cells = split(values, self.nulls)
+            found = evidence(cells.texto)
+            if conventions is None:
+                return cells, found
+            return cells, found, self._parse(col, cells, conventions)
+
+        lote = _Lote(filas=numbers.astype(np.int64), columnas={}, celdas={}, evidencia={})
+        for col, result in zip(self.dataset.columnas, _by_column(work, self.dataset.columnas), strict=True):
+            if col.tipo not in NUMERIC:
+                values, bad_mask = result
+                self.problems.add(col.nombre, bad_mask, lote.filas)
+                lote.columnas[col.nombre] = values
+                continue
+            lote.evidencia[col.nombre] = result[1]
+            if conventions is None:
+                lote.celdas[col.nombre] = result[0]
+            else:
+                self._record(col.nombre, lote, result[2])
+        return lote
+
+    def read_numbers(self, lote: _Lote, conventions: dict[str, Any]) -> None:
+        """Read the chunk's waiting numeric columns with ``conventions``."""
+        numeric = [c for c in self.dataset.columnas if c.nombre in lote.celdas]
+        results = _by_column(lambda col: self._parse(col, lote.celdas[col.nombre], conventions), numeric)
+        for col, result in zip(numeric, results, strict=True):
+            self._record(col.nombre, lote, result)
+        lote.celdas = {}
+
+    def _parse(self, col: Any, cells: Any, conventions: dict[str, Any]) -> tuple[Any, Any, Any]:
+        import pyarrow as pa
+
+        from casanare.extract.coerce import parse_numeric
+
+        typed, invalid, contradicts = parse_numeric(cells, col.tipo, conventions[col.nombre])
+        return pa.array(typed, type=self.schema.field(col.nombre).type, from_pandas=True), invalid, contradicts
+
+    def _record(self, name: str, lote: _Lote, result: tuple[Any, Any, Any]) -> None:
+        values, invalid, contradicts = result
+        self.problems.add(name, invalid, lote.filas, contradicts)
+        lote.columnas[name] = values
+
+
+class _Outputs:
+    """``extraido.parquet`` and ``filas_origen.parquet``, opened on the first chunk written."""
+
+    def __init__(self, area: Storage, schema: Any) -> None:
+        self.area, self.schema = area, schema
+        self._files: list[Any] = []
+        self._writers: tuple[Any, Any] | None = None
+
+    def write(self, lote: _Lote, names: list[str]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._writers is None:
+            data = self.area.open("extraido.parquet", "wb")
+            rows = self.area.open("filas_origen.parquet", "wb")
+            self._files = [data, rows]
+            self._writers = (pq.ParquetWriter(data, self.schema), pq.ParquetWriter(rows, _rows_schema()))
+        data_writer, rows_writer = self._writers
+        data_writer.write_table(pa.Table.from_arrays([lote.columnas[n] for n in names], schema=self.schema))
+        rows_writer.write_table(pa.table({"fila": pa.array(lote.filas, pa.int64())}, schema=_rows_schema()))
+
+    def discard(self) -> None:
+        """Close without caring for the content: it is written again (or by the second pass)."""
+        self.close()
+
+    def close(self) -> None:
+        if self._writers is not None:
+            for writer in self._writers:
+                writer.close()
+            self._writers = None
+        for fh in self._files:
+            fh.close()
+        self._files = []
+
+    def __enter__(self) -> _Outputs:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _rows_schema() -> Any:
+    """Schema of ``filas_origen.parquet``: the source row of each extracted record, aligned with
+    ``extraido.parquet``, so later checks (domain rules) name rows the way the clerk sees them."""
     import pyarrow as pa
 
-    from casanare.extract.coerce import NUMERIC, coerce_text_array, split_numeric_text
-    from casanare.extract.numbers import evidence
-
-    keep = ~chunk.vacias
-    numbers = first_row + keep.nonzero()[0]
-    if not len(numbers):
-        return None
-    mask = None if keep.all() else pa.array(keep)
-    columns = chunk.columnas if mask is None else [c.filter(mask) for c in chunk.columnas]
-    size = len(numbers)
-
-    def typed(col: Any) -> tuple[Any, ...]:
-        pos = positions.get(col.nombre)
-        raw = columns[pos] if pos is not None and pos < len(columns) else pa.nulls(size, pa.string())
-        if col.tipo in NUMERIC:
-            cells = split_numeric_text(raw, nulls)
-            return cells, evidence(cells.texto)
-        return coerce_text_array(raw, col.tipo, nulls, stage_schema.field(col.nombre).type)
-
-    arrays: dict[str, Any] = {"__fila": pa.array(numbers.astype(np.int64), pa.int64())}
-    for col, result in zip(dataset.columnas, _by_column(typed, dataset.columnas), strict=True):
-        if col.tipo in NUMERIC:
-            cells, found = result
-            evidencias[col.nombre].add(found)
-            arrays.update(_numeric_stage_columns(col.nombre, cells))
-            continue
-        values, bad_mask = result
-        problems.add(col.nombre, bad_mask, numbers)
-        arrays[col.nombre] = values
-    return pa.table(arrays, schema=stage_schema)
+    return pa.schema([pa.field("fila", pa.int64())])
 
 
 def _numeric_stage_columns(name: str, cells: Any) -> dict[str, Any]:
@@ -340,9 +502,7 @@ def _second_pass(intermediate: Path, dataset: Dataset, area: Storage, convention
 
     schema = arrow_schema(dataset)
     source = pq.ParquetFile(intermediate)
-    rows_schema = pa.schema([pa.field("fila", pa.int64())])
-    # Source row numbers, aligned with extraido.parquet: later checks (domain rules) name rows
-    # the way the clerk sees them in the file, without carrying a column into the data.
+    rows_schema = _rows_schema()
     with area.open("extraido.parquet", "wb") as sink, pq.ParquetWriter(sink, schema) as writer, \
             area.open("filas_origen.parquet", "wb") as rows_sink, pq.ParquetWriter(rows_sink, rows_schema) as rows_out:
         for batch in source.iter_batches(batch_size=250_000):
