@@ -51,6 +51,12 @@ CASES: dict[str, tuple[bytes, dict]] = {
     "fecha_invalida": (_lines([HEADERS, *BODY[:50], [*BODY[50][:5], "31/02/2024", BODY[50][6]], *BODY[51:]])
                        .encode("cp1252"), {}),
     "solo_encabezado": (_lines([HEADERS]).encode("cp1252"), {}),
+    # cp1252's own characters (€, curly quotes, dash) in names, from record 120 on.
+    "cp1252_con_euro_y_comillas_tipograficas": (_lines([HEADERS, *BODY[:120], *([r[0], r[1], f"{r[2]} – “€”", *r[3:]]
+                                                                              for r in BODY[120:])]).encode("cp1252"), {}),
+    # A byte cp1252 leaves undefined and no declared encoding: the file is read as latin-1.
+    "latin1_por_byte_indefinido": (_lines([HEADERS, *BODY[:250]]).encode("cp1252") + b"251;10\x81;MU\xd1OZ;85001;1,5;"
+                                   b"01/03/2024;SI\r\n" + _lines(BODY[251:]).encode("cp1252"), {}),
 }
 
 
@@ -219,3 +225,4 @@ def test_the_archive_pass_flags_nul_bytes_and_where_quotes_sit(tmp_path):
         assert archived.comillas.hay == (b'"' in content)
         assert (archived.nul, archived.comillas.legibles_por_arrow(";")) == (nul, arrow), name
     assert not archived.comillas.legibles_por_arrow(",")
+
