@@ -224,11 +224,51 @@ def coerce_text_array(text: pa.Array, tipo: str, nulls: frozenset[str], arrow_ty
 
 
 def null_tokens(text: pa.Array, nulls: frozenset[str]) -> pa.Array:
-    """Trimmed strings with the source's null tokens (``N/A``, ``SIN DATO``…) as nulls."""
-    trimmed = pc.utf8_trim_whitespace(text)
+    """Trimmed strings with the source's null tokens (``N/A``, ``SIN DATO``…) as nulls.
+
+    ``nulls`` are upper case. Most cells need neither: a column is trimmed only if some value
+    starts or ends with a byte that may be whitespace, and only values short enough to be a token
+    once upper-cased are upper-cased and looked up (a million amounts are not).
+    """
     tokens = pa.array(sorted(nulls), type=pa.string())
-    is_token = pc.fill_null(pc.is_in(pc.utf8_upper(trimmed), value_set=tokens), False)
-    return pc.if_else(is_token, pa.scalar(None, pa.string()), trimmed)
+    if text.type != pa.string() or not len(text):
+        trimmed = pc.utf8_trim_whitespace(text)
+        is_token = pc.fill_null(pc.is_in(pc.utf8_upper(trimmed), value_set=tokens), False)
+        return pc.if_else(is_token, pa.scalar(None, pa.string()), trimmed)
+    trimmed = pc.utf8_trim_whitespace(text) if _may_need_trim(text) else text
+    size = len(trimmed)
+    offsets = np.frombuffer(trimmed.buffers()[1], dtype=np.int32, count=trimmed.offset + size + 1)[trimmed.offset:]
+    lengths = np.diff(offsets)
+    data = trimmed.buffers()[2]
+    ascii_only = data is None or not bool((np.frombuffer(data, dtype=np.uint8) >= 0x80).any())
+    # Upper-casing keeps an ASCII value's length; a non-ASCII character (up to 4 bytes) may become
+    # a 1-byte one, so the bound is looser there.
+    longest = max((len(t.encode()) for t in nulls), default=0) * (1 if ascii_only else 4)
+    candidates = np.flatnonzero(lengths <= longest)
+    if not len(candidates):
+        return trimmed
+    short = trimmed.take(pa.array(candidates))
+    hits = pc.fill_null(pc.is_in(pc.utf8_upper(short), value_set=tokens), False).to_numpy(zero_copy_only=False)
+    if not hits.any():
+        return trimmed
+    is_token = np.zeros(size, dtype=bool)
+    is_token[candidates[hits]] = True
+    return pc.if_else(pa.array(is_token), pa.scalar(None, pa.string()), trimmed)
+
+
+def _may_need_trim(text: pa.Array) -> bool:
+    """Whether some value starts or ends with a control byte, a space or a non-ASCII byte (the
+    only bytes that can begin or end a whitespace character): otherwise trimming changes nothing."""
+    size = len(text)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32, count=text.offset + size + 1)[text.offset:]
+    if text.buffers()[2] is None:
+        return False
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    present = np.flatnonzero(np.diff(offsets) > 0)
+    if not len(present):
+        return False
+    edges = np.concatenate([data[offsets[present]], data[offsets[present + 1] - 1]])
+    return bool(((edges <= 0x20) | (edges >= 0x7F)).any())
 
 
 def numeric_evidence(cells: CeldasNumericas) -> Evidencia:
