@@ -136,3 +136,33 @@ def test_write_downloads_prints_what_each_writer_prints_alone(tmp_path, monkeypa
     alone = zipfile.ZipFile(io.BytesIO(xlsx_bytes(df, sheet="datos", tipos=tipos)))
     assert together.namelist() == alone.namelist()
     assert all(together.read(name) == alone.read(name) for name in alone.namelist())
+
+
+def test_cells_that_need_no_escaping_skip_the_rewrites_with_the_same_text(monkeypatch):
+    """Each escaping step looks at the bytes first and leaves a column that needs nothing alone;
+    the full rewrite of every value is the reference."""
+    import random
+
+    import pyarrow as pa
+
+    from casanare.publish.site import downloads
+
+    rng = random.Random(5)
+    pieces = ["a", "Ñ", "1,5", '"', "\\", "\n", "\r", "\t", "\x01", "\x1f", "&", "<", ">", "=", "+", "-", "@", " ", "€"]
+    steps = (downloads._neutralized, downloads._csv_quote, downloads._xml_text, downloads._json_string)
+    for _ in range(300):
+        # Columns either plain (the common case) or with any character, sometimes null, sliced.
+        plain = rng.random() < 0.5
+        values = [None if rng.random() < 0.1 else "".join(rng.choice(pieces[:2] if plain else pieces)
+                                                          for _ in range(rng.randint(0, 4)))
+                  for _ in range(rng.randint(1, 12))]
+        array = pa.array(values, pa.string()).slice(rng.randint(0, len(values) - 1))
+        for step in steps:
+            fast = step(array)
+            with monkeypatch.context() as m:
+                m.setattr(downloads, "_text_bytes", lambda values: None)  # "may need it": rewrite all
+                reference = step(array)
+            assert fast.to_pylist() == reference.to_pylist(), (step, values)
+    plain = pa.array(["Yopal", "Aguazul", None], pa.string())
+    assert downloads._neutralized(plain) is plain and downloads._csv_quote(plain) is plain
+    assert downloads._xml_text(plain) is plain

@@ -152,7 +152,44 @@ def _date_text(values: pa.Array, kind: str) -> pa.Array:
     return pc.strftime(seconds, format="%Y-%m-%d" if kind == "date" else _DATETIME_FORMAT)
 
 
+def _byte_set(chars: str) -> np.ndarray:
+    flags = np.zeros(256, dtype=bool)
+    flags[list(chars.encode("ascii"))] = True
+    return flags
+
+
+_FORMULA_FIRST = _byte_set("".join(FORMULA_PREFIXES))
+_CSV_SPECIAL = _byte_set(',"\r\n')
+_XML_SPECIAL = _byte_set("&<>" + "".join(map(chr, [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])))
+_JSON_SPECIAL = _byte_set('\\"' + "".join(map(chr, range(0x20))))
+
+
+def _text_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """The value offsets and the UTF-8 bytes of a ``string`` array (None for other types)."""
+    if values.type != pa.string():
+        return None
+    n = len(values)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=values.offset + n + 1)[values.offset:]
+    data = values.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return offsets, raw[int(offsets[0]):int(offsets[-1])] if n else raw[:0]
+
+
+def _may_contain(values: pa.Array, flags: np.ndarray) -> bool:
+    """Whether some value may hold one of the flagged (ASCII) bytes: one pass over the bytes.
+
+    The kernels below rewrite every value even when none needs it; most columns need nothing."""
+    found = _text_bytes(values)
+    return True if found is None else bool(flags[found[1]].any())
+
+
 def _neutralized(values: pa.Array) -> pa.Array:
+    found = _text_bytes(values)
+    if found is not None:
+        offsets, raw = found
+        starts = offsets[:-1][np.diff(offsets) > 0] - offsets[0]
+        if not _FORMULA_FIRST[raw[starts]].any():
+            return values
     risky = pc.match_substring_regex(values, _FORMULA_RE)
     return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
 
@@ -181,6 +218,8 @@ def _other_text(value: Any) -> str | None:
 
 def _csv_quote(values: pa.Array) -> pa.Array:
     """Quote like ``csv.QUOTE_MINIMAL``: only cells with a comma, a quote or a line break."""
+    if not _may_contain(values, _CSV_SPECIAL):
+        return values
     needs = pc.match_substring_regex(values, r'[,"\r\n]')
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
     return pc.if_else(needs, quoted, values)
@@ -188,6 +227,8 @@ def _csv_quote(values: pa.Array) -> pa.Array:
 
 def _json_string(values: pa.Array) -> pa.Array:
     """JSON string literals, escaped exactly like ``json.dumps(..., ensure_ascii=False)``."""
+    if not _may_contain(values, _JSON_SPECIAL):
+        return pc.binary_join_element_wise('"', values, '"', "")
     escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
     if pc.any(pc.match_substring_regex(values, r"[\x00-\x1f]")).as_py():
         for code in range(0x20):
@@ -197,6 +238,8 @@ def _json_string(values: pa.Array) -> pa.Array:
 
 
 def _xml_text(values: pa.Array) -> pa.Array:
+    if not _may_contain(values, _XML_SPECIAL):
+        return values
     clean = pc.replace_substring_regex(values, _XML_ILLEGAL, "")
     for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         clean = pc.replace_substring(clean, char, entity)
