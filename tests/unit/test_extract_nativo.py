@@ -226,3 +226,20 @@ def test_the_archive_pass_flags_nul_bytes_and_where_quotes_sit(tmp_path):
         assert (archived.nul, archived.comillas.legibles_por_arrow(";")) == (nul, arrow), name
     assert not archived.comillas.legibles_por_arrow(",")
 
+
+
+def test_an_empty_result_known_in_one_pass_still_leaves_empty_files(tmp_path):
+    """A source with no numeric column needs no second pass; an empty incremental window must
+    still leave ``extraido.parquet`` and ``filas_origen.parquet`` (with no rows) for the next stages."""
+    from casanare.extract.table import RawTable
+
+    base = dataset(ruta="no_se_usa.csv")
+    texts = base.model_copy(update={"columnas": [c for c in base.columnas if c.tipo == "texto"]})
+    area = RunArea((tmp_path / "s").as_uri(), texts.slug, "vacio")
+    report = {"advertencias": []}
+    table = RawTable(headers=[c.alias[0] if c.alias else c.nombre for c in texts.columnas], chunks=iter([]),
+                     first_data_row=1, archivo="consulta.sql")
+    assert extract._write_typed(table, texts, area, report, allow_empty=True) == 0
+    extracted = pq.read_table(area.local_path("extraido.parquet"))
+    assert extracted.num_rows == 0 and extracted.column_names == [c.nombre for c in texts.columnas]
+    assert pq.read_table(area.local_path("filas_origen.parquet")).num_rows == 0

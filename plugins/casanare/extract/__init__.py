@@ -238,6 +238,8 @@ def _write_typed(
         if staged:
             out.discard()
             _second_pass(intermediate, dataset, area, final, problems)
+        else:
+            out.finish()  # an empty incremental window still leaves (empty) files for the next stages
     if problems.bad:
         _raise_unparseable(dataset, table, problems, sources, final)
     if total == 0 and allow_empty:
@@ -397,6 +399,12 @@ class _Outputs:
 
     def write(self, lote: _Lote, names: list[str]) -> None:
         import pyarrow as pa
+
+        data_writer, rows_writer = self._open()
+        data_writer.write_table(pa.Table.from_arrays([lote.columnas[n] for n in names], schema=self.schema))
+        rows_writer.write_table(pa.table({"fila": pa.array(lote.filas, pa.int64())}, schema=_rows_schema()))
+
+    def _open(self) -> tuple[Any, Any]:
         import pyarrow.parquet as pq
 
         if self._writers is None:
@@ -404,9 +412,12 @@ class _Outputs:
             rows = self.area.open("filas_origen.parquet", "wb")
             self._files = [data, rows]
             self._writers = (pq.ParquetWriter(data, self.schema), pq.ParquetWriter(rows, _rows_schema()))
-        data_writer, rows_writer = self._writers
-        data_writer.write_table(pa.Table.from_arrays([lote.columnas[n] for n in names], schema=self.schema))
-        rows_writer.write_table(pa.table({"fila": pa.array(lote.filas, pa.int64())}, schema=_rows_schema()))
+        return self._writers
+
+    def finish(self) -> None:
+        """Close both files, written even if no chunk had a record."""
+        self._open()
+        self.close()
 
     def discard(self) -> None:
         """Close without caring for the content: it is written again (or by the second pass)."""
