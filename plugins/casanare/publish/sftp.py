@@ -16,7 +16,7 @@ import asyncio
 import logging
 import posixpath
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -151,33 +151,29 @@ class SftpFolder:
     # Transport API ----------------------------------------------------------------------------
 
     def write_file(self, relative: str, data: bytes) -> None:
-        remote = self._remote(relative)
+        async def send(sftp: Any, tmp: str) -> None:
+            async with sftp.open(tmp, "wb") as fh:
+                await fh.write(data)
 
-        async def go() -> None:
-            sftp = await self._client()
-            tmp = await self._temp_beside(sftp, remote)
-            try:
-                async with sftp.open(tmp, "wb") as fh:
-                    await fh.write(data)
-                await sftp.chmod(tmp, 0o644)
-                await self._replace(sftp, tmp, remote)
-            except BaseException:
-                if await sftp.exists(tmp):
-                    await sftp.remove(tmp)
-                raise
-
-        self._run(go())
+        self._upload(relative, send)
 
     def write_path(self, relative: str, source: Path) -> None:
         """Like :meth:`write_file` from a local file, streamed by asyncssh (a 400 MB download is
         never held in memory); the time allowed grows with the file (at least 1 MB/s)."""
+        async def send(sftp: Any, tmp: str) -> None:
+            await sftp.put(str(source), tmp)
+
+        self._upload(relative, send, timeout=TIMEOUT_S + source.stat().st_size / 1e6)
+
+    def _upload(self, relative: str, send: Callable[[Any, str], Awaitable[None]], timeout: float = TIMEOUT_S) -> None:
+        """``send`` the content to a temporary name beside the target, then rename it into place."""
         remote = self._remote(relative)
 
         async def go() -> None:
             sftp = await self._client()
             tmp = await self._temp_beside(sftp, remote)
             try:
-                await sftp.put(str(source), tmp)
+                await send(sftp, tmp)
                 await sftp.chmod(tmp, 0o644)
                 await self._replace(sftp, tmp, remote)
             except BaseException:
@@ -185,7 +181,7 @@ class SftpFolder:
                     await sftp.remove(tmp)
                 raise
 
-        self._run(go(), timeout=TIMEOUT_S + source.stat().st_size / 1e6)
+        self._run(go(), timeout=timeout)
 
     def read_file(self, relative: str) -> bytes | None:
         remote = self._remote(relative)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -59,53 +60,34 @@ class LocalFolder:
         return path
 
     def write_file(self, relative: str, data: bytes) -> None:
-        path = self._path(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(temp_name(path.name))
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        self._install(relative, lambda tmp: tmp.write_bytes(data))
 
     def write_path(self, relative: str, source: Path) -> None:
         """Like :meth:`write_file` from a local file, copied in chunks (large downloads)."""
-        path = self._path(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(temp_name(path.name))
-        try:
-            with open(source, "rb") as src, open(tmp, "wb") as fh:
-                shutil.copyfileobj(src, fh, 1 << 20)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        self._install(relative, lambda tmp: shutil.copyfile(source, tmp))
 
     def move_path(self, relative: str, source: Path) -> None:
         """Hand a finished local file over to the site; ``source`` is gone afterwards.
 
         On the same disk it is renamed into place (a 700 MB set of downloads costs no copy);
-        across disks it is copied like :meth:`write_path`. Either way it is flushed to disk
-        under a temporary name and then renamed, so readers never see half a file.
+        across disks it is copied like :meth:`write_path`.
         """
+        def move(tmp: Path) -> None:
+            try:
+                os.replace(source, tmp)
+            except OSError:  # another disk (EXDEV) or a folder that refuses renames
+                shutil.copyfile(source, tmp)
+                source.unlink()
+
+        self._install(relative, move)
+
+    def _install(self, relative: str, fill: Callable[[Path], object]) -> None:
+        """``fill`` a temporary sibling, flush it to disk, make it readable, rename it into place."""
         path = self._path(relative)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(temp_name(path.name))
         try:
-            try:
-                os.replace(source, tmp)
-            except OSError:  # another disk (EXDEV) or a folder that refuses renames
-                self.write_path(relative, source)
-                source.unlink()
-                return
+            fill(tmp)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
