@@ -6,6 +6,7 @@ area, streaming chunk by chunk so a large CSV or SQL table is never held in memo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -60,8 +61,8 @@ def extraer(
     reabrir: Callable[[], RawTable] | None = None
     if isinstance(fuente, FuenteArchivo):
         path, archived = _archive_file(fuente, area)
-        table = _parse_file(path, fuente, dataset, archived)
-        reabrir = lambda: _parse_file(path, fuente, dataset, archived)  # noqa: E731  (the archived copy)
+        reabrir = functools.partial(_parse_file, path, fuente, dataset, archived)  # the archived copy
+        table = reabrir()
         report.update(original=archived.url, sha256=archived.sha256, formato=fuente.formato_efectivo)
     elif isinstance(fuente, FuenteSQL):
         from casanare.extract.sql import read_sql
@@ -225,7 +226,7 @@ def _write_typed(
                 out.write(lote, [c.nombre for c in dataset.columnas])
         final = _conventions(dataset, evidencias) if conventions is None or guessed is not None else conventions
         if guessed is not None and any(_differs(guessed[n], final[n]) for n in final):
-            out.discard()
+            out.close()  # what was written is written again with the column's convention
             report.clear()
             report.update(before)
             again = reabrir()
@@ -236,7 +237,6 @@ def _write_typed(
         if final:
             report["formato_numerico"] = {name: conv.as_dict() for name, conv in final.items()}
         if staged:
-            out.discard()
             _second_pass(intermediate, dataset, area, final, problems)
         else:
             out.finish()  # an empty incremental window still leaves (empty) files for the next stages
@@ -417,10 +417,6 @@ class _Outputs:
     def finish(self) -> None:
         """Close both files, written even if no chunk had a record."""
         self._open()
-        self.close()
-
-    def discard(self) -> None:
-        """Close without caring for the content: it is written again (or by the second pass)."""
         self.close()
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from casanare.arrow_text import first_bytes, last_bytes, string_bytes
 from casanare.extract.numbers import Convencion, Evidencia, decide, evidence, parse, to_arrow_strings
 from casanare.extract.numbers import clean as numbers_clean
 
@@ -236,22 +237,18 @@ def null_tokens(text: pa.Array, nulls: frozenset[str]) -> pa.Array:
         is_token = pc.fill_null(pc.is_in(pc.utf8_upper(trimmed), value_set=tokens), False)
         return pc.if_else(is_token, pa.scalar(None, pa.string()), trimmed)
     trimmed = pc.utf8_trim_whitespace(text) if _may_need_trim(text) else text
-    size = len(trimmed)
-    offsets = np.frombuffer(trimmed.buffers()[1], dtype=np.int32, count=trimmed.offset + size + 1)[trimmed.offset:]
-    lengths = np.diff(offsets)
-    data = trimmed.buffers()[2]
-    ascii_only = data is None or not bool((np.frombuffer(data, dtype=np.uint8) >= 0x80).any())
+    offsets, raw = string_bytes(trimmed)
     # Upper-casing keeps an ASCII value's length; a non-ASCII character (up to 4 bytes) may become
     # a 1-byte one, so the bound is looser there.
-    longest = max((len(t.encode()) for t in nulls), default=0) * (1 if ascii_only else 4)
-    candidates = np.flatnonzero(lengths <= longest)
+    longest = max((len(t.encode()) for t in nulls), default=0) * (1 if not (raw >= 0x80).any() else 4)
+    candidates = np.flatnonzero(np.diff(offsets) <= longest)
     if not len(candidates):
         return trimmed
     short = trimmed.take(pa.array(candidates))
     hits = pc.fill_null(pc.is_in(pc.utf8_upper(short), value_set=tokens), False).to_numpy(zero_copy_only=False)
     if not hits.any():
         return trimmed
-    is_token = np.zeros(size, dtype=bool)
+    is_token = np.zeros(len(trimmed), dtype=bool)
     is_token[candidates[hits]] = True
     return pc.if_else(pa.array(is_token), pa.scalar(None, pa.string()), trimmed)
 
@@ -259,15 +256,8 @@ def null_tokens(text: pa.Array, nulls: frozenset[str]) -> pa.Array:
 def _may_need_trim(text: pa.Array) -> bool:
     """Whether some value starts or ends with a control byte, a space or a non-ASCII byte (the
     only bytes that can begin or end a whitespace character): otherwise trimming changes nothing."""
-    size = len(text)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32, count=text.offset + size + 1)[text.offset:]
-    if text.buffers()[2] is None:
-        return False
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
-    present = np.flatnonzero(np.diff(offsets) > 0)
-    if not len(present):
-        return False
-    edges = np.concatenate([data[offsets[present]], data[offsets[present + 1] - 1]])
+    offsets, raw = string_bytes(text)
+    edges = np.concatenate([first_bytes(offsets, raw), last_bytes(offsets, raw)])
     return bool(((edges <= 0x20) | (edges >= 0x7F)).any())
 
 

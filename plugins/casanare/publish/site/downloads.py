@@ -37,6 +37,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from casanare.arrow_text import first_bytes
+from casanare.arrow_text import string_bytes as _text_bytes
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel's hard limit, header included.
 XLSX_MAX_ROWS = 1_048_576
@@ -164,17 +167,6 @@ _XML_SPECIAL = _byte_set("&<>" + "".join(map(chr, [*range(0x09), 0x0B, 0x0C, *ra
 _JSON_SPECIAL = _byte_set('\\"' + "".join(map(chr, range(0x20))))
 
 
-def _text_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-    """The value offsets and the UTF-8 bytes of a ``string`` array (None for other types)."""
-    if values.type != pa.string():
-        return None
-    n = len(values)
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=values.offset + n + 1)[values.offset:]
-    data = values.buffers()[2]
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    return offsets, raw[int(offsets[0]):int(offsets[-1])] if n else raw[:0]
-
-
 def _may_contain(values: pa.Array, flags: np.ndarray) -> bool:
     """Whether some value may hold one of the flagged (ASCII) bytes: one pass over the bytes.
 
@@ -185,11 +177,8 @@ def _may_contain(values: pa.Array, flags: np.ndarray) -> bool:
 
 def _neutralized(values: pa.Array) -> pa.Array:
     found = _text_bytes(values)
-    if found is not None:
-        offsets, raw = found
-        starts = offsets[:-1][np.diff(offsets) > 0] - offsets[0]
-        if not _FORMULA_FIRST[raw[starts]].any():
-            return values
+    if found is not None and not _FORMULA_FIRST[first_bytes(*found)].any():
+        return values
     risky = pc.match_substring_regex(values, _FORMULA_RE)
     return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
 
