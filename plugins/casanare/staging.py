@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -69,13 +70,17 @@ class Storage:
 
     def write_bytes(self, name: str, data: bytes) -> str:
         """Write atomically where the filesystem allows it (temporary name, then rename)."""
+        return self._write_with(name, lambda fh: fh.write(data))
+
+    def _write_with(self, name: str, write: Callable[[Any], Any]) -> str:
+        """Let ``write`` fill a temporary file, then rename it to ``name`` (readers never see half)."""
         fs = self.fs
         target = self._fs_path(name)
         self._makedirs(target.rsplit("/", 1)[0])
         tmp = f"{target}.tmp-{datetime.now(UTC).strftime('%H%M%S%f')}"
         with fs.open(tmp, "wb") as fh:
             self._restrict(tmp)
-            fh.write(data)
+            write(fh)
         fs.mv(tmp, target)
         return self.path(name)
 
@@ -138,11 +143,9 @@ class Storage:
         return json.loads(self.read_bytes(name))
 
     def write_parquet(self, name: str, df: pd.DataFrame) -> str:
-        import io
-
-        buffer = io.BytesIO()
-        df.to_parquet(buffer, index=False)
-        return self.write_bytes(name, buffer.getvalue())
+        # Straight into the file: through a buffer the Parquet was in memory twice (its bytes,
+        # then their copy), 0.2 GB at 1M rows on top of the frame.
+        return self._write_with(name, lambda fh: df.to_parquet(fh, index=False))
 
     def read_parquet(self, name: str) -> pd.DataFrame:
         import pandas as pd
