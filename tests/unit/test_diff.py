@@ -142,3 +142,32 @@ def test_row_hashes_fed_column_by_column_equal_hashing_the_whole_canonical_frame
     whole = pd.util.hash_pandas_object(pd.DataFrame(data), index=False).to_numpy()
     assert (row_hashes(frame, columns, kinds) == whole).all()
     assert len(set(whole)) == len(frame)
+
+
+def test_arrow_text_columns_hash_like_the_portals_object_columns() -> None:
+    """The run's Parquet gives Arrow-backed text, the portal's JSON gives Python objects: a row
+    must hash the same from both, or every row would look changed."""
+    from casanare.publish.portal import diff
+
+    values = ["a", "", None, "ñandú 😀", "1.0", " espacio ", "a", "x" * 5_000, "línea\nnueva", "NaN"]
+    as_object = pd.DataFrame({"t": pd.Series(values, dtype=object), "n": range(len(values))})
+    for dtype in (pd.StringDtype("pyarrow"), pd.StringDtype("pyarrow", na_value=np.nan),
+                  pd.ArrowDtype(__import__("pyarrow").large_string())):
+        as_arrow = as_object.assign(t=as_object["t"].astype(dtype))
+        assert diff._is_arrow_text(as_arrow["t"])
+        for kinds in ({"t": "text", "n": "number"}, None):
+            assert (row_hashes(as_arrow, ["t", "n"], kinds) == row_hashes(as_object, ["t", "n"], kinds)).all()
+    # Chunked Arrow data (several Parquet row groups) hashes like one chunk.
+    chunked = pd.concat([as_object.iloc[:4], as_object.iloc[4:]]).astype({"t": pd.StringDtype("pyarrow")})
+    assert (row_hashes(chunked, ["t", "n"]) == row_hashes(as_object, ["t", "n"])).all()
+    # "" and null are the same published value (Socrata stores "" as null); "a" repeated hashes equal.
+    hashes = row_hashes(as_object[["t"]].astype({"t": pd.StringDtype("pyarrow")}), ["t"], {"t": "text"})
+    assert hashes[1] == hashes[2] and hashes[0] == hashes[6] and len(set(hashes)) == 8
+
+
+def test_deleted_rows_are_read_off_the_key_matches() -> None:
+    old = pd.DataFrame({"id": [f"k{i}" for i in range(1_000)], "v": range(1_000)})
+    new = old[old["id"].str[-1] != "7"].reset_index(drop=True)
+    diff = diff_frames(old, new, "id")
+    assert sorted(old.iloc[diff.borradas]["id"]) == sorted(k for k in old["id"] if k.endswith("7"))
+    assert diff.sin_cambios == len(new) and not len(diff.nuevas) and not len(diff.cambiadas)

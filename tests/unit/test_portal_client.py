@@ -155,3 +155,23 @@ def test_csv_for_revisions_falls_back_to_pandas_for_values_arrow_cannot_type() -
 
     frame = pd.DataFrame({"id": [1, 2], "mixto": pd.Series([Decimal("1.50"), "texto"], dtype=object)})
     assert bytes(csv_bytes(frame)).decode() == "id,mixto\n1,1.50\n2,texto\n"
+
+
+def test_revision_waits_poll_fast_then_every_second_like_socrata_py(monkeypatch) -> None:
+    """A revision has three waits; pausing up to 2 s between polls overslept ~1 s on each."""
+    from casanare.publish.portal import revision
+
+    class Resource:  # the DSMAPI resource a poll reads: finished on the 12th read
+        reads = 0
+
+        def get(self, path: str) -> dict:
+            Resource.reads += 1
+            return {"resource": {"finished_at": "2026-12-01T00:00:00" if Resource.reads >= 12 else None}}
+
+    pauses: list[float] = []
+    monkeypatch.setattr(revision.time, "sleep", pauses.append)
+    doc = revision._wait(Resource(), "/api/publishing/v1/source/1", "finished_at", timeout=3600)
+    assert doc["resource"]["finished_at"]
+    assert len(pauses) == 11
+    assert pauses[:4] == [0.05, 0.1, 0.2, 0.4]
+    assert max(pauses) == revision.POLL_MAX_S == 1.0

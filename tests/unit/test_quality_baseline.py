@@ -269,3 +269,25 @@ def test_the_validated_frame_is_not_kept_after_the_suite(tmp_path):
     del df
     gc.collect()
     assert pa.total_allocated_bytes() - before < 100_000
+
+
+def test_the_profile_measured_beside_the_suite_is_the_sequential_scorecard(tmp_path, monkeypatch):
+    """``validar`` profiles the columns in a thread while GX runs: same scorecard as one after the other."""
+    from casanare.quality.scorecard import build_scorecard
+    from casanare.quality.stage import validar
+
+    (tmp_path / "expectations").mkdir()
+    (tmp_path / "reference").symlink_to(__import__("casanare.settings").settings.include_dir() / "reference")
+    (tmp_path / "expectations" / "prueba_calidad.json").write_text(
+        '{"name": "prueba_calidad", "expectations": []}', encoding="utf-8")
+    monkeypatch.setenv("CASANARE_INCLUDE_DIR", str(tmp_path))
+    ds = make_dataset(COLUMNAS)
+    df = _frame()
+    df.loc[3, "valor"] = None
+    ahora = datetime(2026, 11, 22, 12, 0)
+    report = validar(df, ds, run_name="prueba", docs_dir=tmp_path / "docs", privacidad=None, extraccion=None,
+                     historial=[], ahora=ahora, duplicados_origen=0)
+    sequential = build_scorecard(df, ds, report, None, ahora=ahora, ultima_actualizacion=ahora, historial=[],
+                                 sha256=None, duplicados_origen=0)
+    assert report["puntaje_mintic"] == sequential
+    assert report["puntaje_mintic"]["perfil_columnas"]["valor"]["faltantes"] == 1

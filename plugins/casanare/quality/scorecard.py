@@ -334,14 +334,17 @@ def build_scorecard(
     sha256: str | None,
     formatos: list[str] | None = None,
     duplicados_origen: int | None = None,
+    perfil_columnas: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """All 17 criteria (measured or ``no_medible``), their mean, the Sello check and the
     LEILA-level profile (``casanare.quality.perfil``; ``duplicados_origen``: whole-row duplicates
-    of the extracted source, to tell them from those the anonymization created)."""
+    of the extracted source, to tell them from those the anonymization created;
+    ``perfil_columnas``: ``perfil(df, dataset)`` when the caller already has it)."""
     from casanare.quality.perfil import duplicados, llave_declarada, perfil
 
     resultados = validacion.get("resultados", [])
-    perfil_columnas = perfil(df, dataset)
+    if perfil_columnas is None:
+        perfil_columnas = perfil(df, dataset)
     constantes = [c for c, p in perfil_columnas.items() if p["constante"]]
     casi_constantes = [c for c, p in perfil_columnas.items() if p["casi_constante"]]
     mezclas = [c for c, p in perfil_columnas.items() if p["valores_fuera_de_tipo"]]

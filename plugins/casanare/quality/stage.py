@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pandas as pd
 
 from casanare.catalog import Dataset
 from casanare.quality.baseline import allow_privacy_suppression, merged_suite
+from casanare.quality.perfil import perfil
 from casanare.quality.scorecard import build_scorecard, fecha_ultimo_cambio
 from casanare.quality.validation import run_suite
 
@@ -45,7 +47,12 @@ def validar(
     """
     ahora = ahora or datetime.now(UTC)
     suite = allow_privacy_suppression(merged_suite(dataset), privacidad, len(df))
-    report = run_suite(df, dataset, run_name=run_name, docs_dir=docs_dir, suite=suite, raise_on_critical=False)
+    # The column profile of the scorecard does not depend on GX's results: it is measured while
+    # the suite runs (its counts run in Arrow and numpy, which release the GIL that GX holds).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfil") as pool:
+        columnas = pool.submit(perfil, df, dataset)
+        report = run_suite(df, dataset, run_name=run_name, docs_dir=docs_dir, suite=suite, raise_on_critical=False)
+        perfil_columnas = columnas.result()
     sha = (extraccion or {}).get("sha256")
     report["puntaje_mintic"] = build_scorecard(
         df,
@@ -57,6 +64,7 @@ def validar(
         historial=historial,
         sha256=sha,
         duplicados_origen=duplicados_origen,
+        perfil_columnas=perfil_columnas,
     )
     report["filas"] = len(df)
     return report

@@ -102,10 +102,46 @@ def _bool(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     # Socrata stores "" as null. Object columns are hashed as they are (pandas hashes their
     # str()), which avoids converting millions of Python strings.
-    null = (series.isna() | (series == "")).to_numpy(dtype=bool)
+    null = _text_null(series)
     values = series.to_numpy(dtype=object, copy=True)
     values[null] = ""
     return values, null
+
+
+def _text_null(series: pd.Series) -> np.ndarray:
+    return (series.isna() | (series == "")).to_numpy(dtype=bool)
+
+
+def _is_arrow_text(series: pd.Series) -> bool:
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage == "pyarrow"
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        return pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+    return False
+
+
+def _arrow_text_hashes(series: pd.Series) -> np.ndarray:
+    """What hashing :func:`_text`'s values gives, for an Arrow-backed text column, in C++.
+
+    pandas hashes an object column by factorizing it and hashing each distinct string once;
+    here Arrow's dictionary encoding does the factorizing, so the million Python strings of a
+    column are never made (a 1M-row re-run diff hashed 3 s faster per frame). The hash of a
+    value is the same either way, so a frame read from the portal (object columns) and the
+    Parquet of the run (Arrow strings) still compare equal.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pandas.core.util.hashing import hash_array
+
+    array = pa.array(series, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(array, ""))
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    return hash_array(distinct, categorize=False)[encoded.indices.to_numpy()]
 
 
 _NORMALIZERS = {"number": _number, "date": _date, "bool": _bool, "text": _text}
@@ -128,6 +164,11 @@ def _column_hashes(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, Kin
     """Per column, the hash of its canonical values and of its null mask, one column at a time
     (a million-row frame never has all its normalized copies in memory at once)."""
     for col in columns:
+        if col in df.columns and (kinds.get(col) or infer_kind(df[col])) == "text" and _is_arrow_text(df[col]):
+            yield _arrow_text_hashes(df[col])
+            yield pd.util.hash_pandas_object(pd.Series(_text_null(df[col]).astype("uint8"), copy=False),
+                                             index=False).to_numpy()
+            continue
         if col in df.columns:
             values, null = normalized(df[col], kinds.get(col))
         else:
@@ -212,7 +253,12 @@ def diff_frames(
     same[present] = old_hash[pos[present]] == new_hash[present]
     nuevas = np.flatnonzero(~present)
     cambiadas = np.flatnonzero(present & ~same)
-    borradas = np.flatnonzero(~old_keys.isin(new_keys)) if len(old_keys) else np.zeros(0, dtype=int)
+    # An old row stays iff some new row found it (old keys are unique, or get_indexer refuses
+    # them): read off ``pos`` instead of ``old_keys.isin(new_keys)``, which took 5.6 s on 1M
+    # Arrow-backed strings.
+    kept = np.zeros(len(old_keys), dtype=bool)
+    kept[pos[present]] = True
+    borradas = np.flatnonzero(~kept)
     return Diff(nuevas=nuevas, cambiadas=cambiadas, borradas=borradas, sin_cambios=int(same.sum()))
 
 
