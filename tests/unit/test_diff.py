@@ -171,3 +171,10 @@ def test_deleted_rows_are_read_off_the_key_matches() -> None:
     diff = diff_frames(old, new, "id")
     assert sorted(old.iloc[diff.borradas]["id"]) == sorted(k for k in old["id"] if k.endswith("7"))
     assert diff.sin_cambios == len(new) and not len(diff.nuevas) and not len(diff.cambiadas)
+
+
+def test_repeated_and_empty_identifiers_count_the_same_from_arrow_and_object_columns() -> None:
+    keys = ["a", "a", None, "b", "", "", "c", "a"]
+    for dtype in (object, pd.StringDtype("pyarrow"), pd.StringDtype("pyarrow", na_value=np.nan)):
+        assert duplicated_keys(pd.DataFrame({"id": pd.Series(keys, dtype=dtype)}), "id", {"id": "text"}) == 5
+        assert duplicated_keys(pd.DataFrame({"id": pd.Series(keys[3:4], dtype=dtype)}), "id") == 0
