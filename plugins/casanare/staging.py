@@ -147,11 +147,18 @@ class Storage:
         # then their copy), 0.2 GB at 1M rows on top of the frame.
         return self._write_with(name, lambda fh: df.to_parquet(fh, index=False))
 
-    def read_parquet(self, name: str) -> pd.DataFrame:
+    def read_parquet(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         import pandas as pd
 
         with self.fs.open(self._fs_path(name), "rb") as fh:
-            return pd.read_parquet(fh)
+            return pd.read_parquet(fh, columns=columns)
+
+    def parquet_columns(self, name: str) -> list[str]:
+        """Column names of a Parquet file, from its footer (no data read)."""
+        import pyarrow.parquet as pq
+
+        with self.fs.open(self._fs_path(name), "rb") as fh:
+            return pq.read_schema(fh).names
 
     def local_path(self, name: str) -> str | None:
         """Path on the local disk when the base is ``file://`` (lets readers stream); else None."""

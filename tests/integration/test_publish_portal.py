@@ -172,3 +172,36 @@ def test_large_diffs_go_as_one_revision_and_deletions_as_a_replace(portal, tmp_p
     report = publish(third, ds, _cfg(portal, soda_max_filas=100), state=state, version="v3")
     assert report["diff"]["metodo"].startswith("revision_replace") and report["diff"]["borradas"] > 0
     assert same_table(ds, third, portal_frame(portal.url, ff, list(third.columns)))
+
+
+def _output_schemas(portal, dataset_id: str, seq: int) -> int:
+    """Output schemas of the revision's upload: 1 = the portal's own, 2 = ours was posted too."""
+    base = f"{portal.url}/api/publishing/v1/revision/{dataset_id}/{seq}"
+    sources = requests.get(f"{base}/source", timeout=10).json()
+    sources = [s.get("resource", s) for s in (sources if isinstance(sources, list) else sources["resource"])]
+    return sum(len(schema["output_schemas"]) for source in sources for schema in source["schemas"])
+
+
+def test_a_revision_whose_own_schema_is_the_catalogs_is_applied_without_a_transform(portal, tmp_path) -> None:
+    """The portal types each upload after the dataset's columns; when that already is the catalog's
+    schema, posting it again only made the portal convert every row once more."""
+    ds = sample_dataset()
+    ds = ds.model_copy(update={"datos_gov_co": ds.datos_gov_co.model_copy(update={"modo": "reemplazo"})})
+    state = DatasetArea(f"file://{tmp_path}/staging", ds.slug)
+    first = make_frame(3_000)
+    report = publish(first, ds, _cfg(portal), state=state, version="v1")
+    ff, seq = report["dataset_id"], int(report["diff"]["metodo"].rsplit(":", 1)[1])
+    assert _output_schemas(portal, ff, seq) == 2  # a new dataset: every column arrives as text
+    second, _ = mutate(first, 0.2, 0.1, nuevas=30, semilla=5)
+    report = publish(second, ds, _cfg(portal), state=state, version="v2")
+    seq = int(report["diff"]["metodo"].rsplit(":", 1)[1])
+    assert _output_schemas(portal, ff, seq) == 1
+    assert same_table(ds, second, portal_frame(portal.url, ff, list(second.columns)))
+    # A column changes type in the catalog: the portal's own schema (the old type) no longer fits.
+    columnas = [c.model_copy(update={"tipo": "texto"}) if c.nombre == "cantidad" else c for c in ds.columnas]
+    retyped = ds.model_copy(update={"columnas": columnas})
+    report = publish(second, retyped, _cfg(portal), state=state, version="v3")
+    seq = int(report["diff"]["metodo"].rsplit(":", 1)[1])
+    assert _output_schemas(portal, ff, seq) == 2
+    view = requests.get(f"{portal.url}/api/views/{ff}.json", timeout=10).json()
+    assert {c["fieldName"]: c["dataTypeName"] for c in view["columns"]}["cantidad"] == "text"

@@ -66,3 +66,27 @@ def test_cli_profiles_a_real_source_without_personal_values(tmp_path, monkeypatc
     assert "escrita en" in capsys.readouterr().err
     # A second run refuses to overwrite the reviewed file.
     assert main([slug, "--fuentes", str(tmp_path / "fuentes"), "--salida", str(salida)]) == 2
+
+
+def test_source_duplicates_read_only_the_key_when_it_is_unique(tmp_path, monkeypatch):
+    """The count the scorecard gets is the whole-table count; a unique key answers it alone."""
+    from casanare.quality.perfil import filas_duplicadas
+    from casanare.staging import RunArea
+    from casanare.tasks import _source_duplicates
+    from tests.unit.test_quality_baseline import COLUMNAS
+
+    ds = make_dataset(COLUMNAS)
+    assert ds.columna_identificador == "id_caso"
+    area = RunArea((tmp_path / "staging").as_uri(), ds.slug, "r1")
+    unique = pd.DataFrame({"id_caso": ["a", "b", "c", "d"], "valor": [1.0, 1.0, 1.0, 1.0]})
+    repeated = pd.DataFrame({"id_caso": ["a", "a", "c", "c", None, None], "valor": [1.0, 1.0, 2.0, 3.0, 4.0, 4.0]})
+    read = []
+    original = RunArea.read_parquet
+    monkeypatch.setattr(RunArea, "read_parquet", lambda self, name, columns=None: (
+        read.append(columns), original(self, name, columns))[1])
+    for frame, expected in ((unique, 0), (repeated, 2)):
+        area.write_parquet("extraido.parquet", frame)
+        read.clear()
+        assert _source_duplicates(area, ds) == filas_duplicadas(frame, "id_caso") == expected
+        assert read[0] == ["id_caso"]
+        assert len(read) == (1 if expected == 0 else 2)  # the whole table only when the key repeats

@@ -155,11 +155,14 @@ def filas_duplicadas(df: pd.DataFrame, llave: str | None = None) -> int:
 
     if len(df) < 2:
         return 0
-    if llave in df.columns:
-        key = df[llave]
-        if not key.isna().any() and not key.duplicated().any():
-            return 0
+    if llave in df.columns and llave_unica(df[llave]):
+        return 0
     return int(pd.util.hash_pandas_object(df, index=False).duplicated().sum())
+
+
+def llave_unica(llave: pd.Series) -> bool:
+    """No empty and no repeated value: then no two rows of the table can be equal."""
+    return not llave.isna().any() and not llave.duplicated().any()
 
 
 def duplicados(df: pd.DataFrame, duplicados_origen: int | None, llave: str | None = None) -> dict[str, Any]:

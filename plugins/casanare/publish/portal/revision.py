@@ -19,7 +19,7 @@ import pandas as pd
 
 from casanare.errors import PortalNoDisponible
 from casanare.publish.portal.errors import PublicacionRechazada
-from casanare.publish.portal.schema import output_columns
+from casanare.publish.portal.schema import is_catalog_output, output_columns
 
 if TYPE_CHECKING:
     from casanare.catalog import Dataset
@@ -213,9 +213,15 @@ def stage_and_apply(
         )
     input_schema = max(resource["schemas"], key=lambda s: s["id"])
     uploaded = [c["field_name"] for c in input_schema["input_columns"]]
-    transform = source["links"]["input_schema_links"]["transform"].format(input_schema_id=input_schema["id"])
-    output = client.dsmapi("POST", transform, {"output_columns": output_columns(ds, uploaded), "sort_bys": []})
-    output = _wait(client, output["links"]["show"], "completed_at", timeout)
+    initial = max(input_schema.get("output_schemas") or [{}], key=lambda o: o.get("id", -1))
+    if initial.get("id") is not None and is_catalog_output(initial, ds):
+        # The portal's own schema for this upload already is the catalog's: apply it as it is.
+        show = f"{source['links']['show']}/schema/{input_schema['id']}/output/{initial['id']}"
+        output = _wait(client, show, "completed_at", timeout)
+    else:
+        transform = source["links"]["input_schema_links"]["transform"].format(input_schema_id=input_schema["id"])
+        output = client.dsmapi("POST", transform, {"output_columns": output_columns(ds, uploaded), "sort_bys": []})
+        output = _wait(client, output["links"]["show"], "completed_at", timeout)
     errors = int(output["resource"].get("error_count") or 0)
     if errors:
         raise PublicacionRechazada(

@@ -77,6 +77,31 @@ def output_columns(ds: Dataset, uploaded: list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def is_catalog_output(output: dict[str, Any], ds: Dataset) -> bool:
+    """Whether an output schema the portal made by itself already is :func:`output_columns`.
+
+    A revision of a dataset whose columns already match the catalog gets such a schema from the
+    portal: each uploaded column cast to the dataset's type, with its names, description and row
+    identifier. Then no transform is posted, and the portal does not convert every row once more
+    only to arrive at the same schema. Any difference (a renamed column, a new description, a
+    type, the order, the row identifier) keeps the transform.
+    """
+    rid = row_identifier(ds)
+    have = sorted(output.get("output_columns") or [], key=lambda c: c.get("position", 0))
+    want = desired_columns(ds)
+    if len(have) != len(want):
+        return False
+    for column, wanted in zip(have, want, strict=True):
+        transform = column.get("transform") or {}
+        if (column.get("field_name") != wanted.campo or (column.get("display_name") or "") != wanted.nombre
+                or (column.get("description") or "") != wanted.descripcion
+                or bool(column.get("is_primary_key")) != (wanted.campo == rid)
+                or transform.get("output_soql_type") != wanted.tipo
+                or f"`{wanted.campo}`" not in (transform.get("transform_expr") or "")):
+            return False
+    return True
+
+
 @dataclass
 class SchemaPlan:
     """Differences between the portal and the catalog (empty = nothing to do)."""
