@@ -155,10 +155,15 @@ class Storage:
 
     def parquet_columns(self, name: str) -> list[str]:
         """Column names of a Parquet file, from its footer (no data read)."""
+        return self.parquet_shape(name)[0]
+
+    def parquet_shape(self, name: str) -> tuple[list[str], int]:
+        """Column names and row count of a Parquet file, from its footer (no data read)."""
         import pyarrow.parquet as pq
 
         with self.fs.open(self._fs_path(name), "rb") as fh:
-            return pq.read_schema(fh).names
+            footer = pq.ParquetFile(fh)
+            return footer.schema_arrow.names, footer.metadata.num_rows
 
     def local_path(self, name: str) -> str | None:
         """Path on the local disk when the base is ``file://`` (lets readers stream); else None."""
@@ -255,8 +260,41 @@ class DatasetArea(Storage):
             return None
         return pointer["version"], self.read_parquet(f"snapshots/{pointer['version']}.parquet")
 
+    def latest_snapshot_columns(self) -> tuple[str, ColumnReader] | None:
+        """The latest snapshot as a :class:`ColumnReader`: a diff reads it one column at a time."""
+        pointer = self.read_json("snapshots/actual.json")
+        if not pointer:
+            return None
+        return pointer["version"], ColumnReader(self, f"snapshots/{pointer['version']}.parquet")
+
     def save_snapshot(self, version: str, df: pd.DataFrame) -> str:
         """Keep every published version and move the ``actual`` pointer last."""
         url = self.write_parquet(f"snapshots/{version}.parquet", df)
         self.write_json("snapshots/actual.json", {"version": version, "filas": len(df), "guardado": _now()})
         return url
+
+
+class ColumnReader:
+    """A Parquet table that loads a column only when one is asked for (``reader[name]``).
+
+    What the row diff needs of the published snapshot: its length, its column names, and each
+    column once to hash it. The whole previous table in pandas next to the new one was the
+    re-run's memory peak (0.3 GB more at 1M rows); a column at a time it is a few MB.
+    """
+
+    def __init__(self, storage: Storage, name: str) -> None:
+        self._storage, self._name = storage, name
+        names, self._rows = storage.parquet_shape(name)
+        self.columns = names
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __getitem__(self, column: str) -> pd.Series:
+        if column not in self.columns:
+            raise KeyError(column)
+        return self._storage.read_parquet(self._name, columns=[column])[column]
+
+    def read(self) -> pd.DataFrame:
+        """The whole table."""
+        return self._storage.read_parquet(self._name)

@@ -178,3 +178,29 @@ def test_repeated_and_empty_identifiers_count_the_same_from_arrow_and_object_col
     for dtype in (object, pd.StringDtype("pyarrow"), pd.StringDtype("pyarrow", na_value=np.nan)):
         assert duplicated_keys(pd.DataFrame({"id": pd.Series(keys, dtype=dtype)}), "id", {"id": "text"}) == 5
         assert duplicated_keys(pd.DataFrame({"id": pd.Series(keys[3:4], dtype=dtype)}), "id") == 0
+
+
+def test_a_snapshot_read_one_column_at_a_time_diffs_like_the_whole_table(tmp_path, monkeypatch) -> None:
+    from casanare.staging import ColumnReader, DatasetArea
+
+    old = _base()
+    new = old.copy()
+    new.loc[1, "valor"] = 2.5
+    new = new[new["id"] != "c"].reset_index(drop=True)
+    state = DatasetArea(tmp_path.as_uri(), "prueba")
+    state.save_snapshot("v1", old)
+    version, reader = state.latest_snapshot_columns()
+    assert version == "v1" and isinstance(reader, ColumnReader)
+    assert len(reader) == 4 and list(reader.columns) == list(old.columns)
+    reads = []
+    original = DatasetArea.read_parquet
+    monkeypatch.setattr(DatasetArea, "read_parquet", lambda self, name, columns=None: (
+        reads.append(columns), original(self, name, columns))[1])
+    lazy, whole = diff_frames(reader, new, "id"), diff_frames(old, new, "id")
+    for field in ("nuevas", "cambiadas", "borradas"):
+        assert np.array_equal(getattr(lazy, field), getattr(whole, field))
+    assert lazy.resumen() == whole.resumen() == {"nuevas": 0, "cambiadas": 1, "borradas": 1, "sin_cambios": 2}
+    assert reads and all(columns is not None and len(columns) == 1 for columns in reads)
+    pd.testing.assert_frame_equal(reader.read(), old)
+    with pytest.raises(KeyError):
+        reader["ausente"]

@@ -244,7 +244,9 @@ def diff_frames(
     """Rows of ``new`` to upsert and rows of ``old`` to delete, matched by ``key``.
 
     Args:
-        old: what is on the portal (last reconciled snapshot, or rows read from the portal).
+        old: what is on the portal (last reconciled snapshot, or rows read from the portal); a
+            ``staging.ColumnReader`` works too (only ``len``, ``columns`` and ``old[column]``
+            are used, so the snapshot is read one column at a time).
         new: what should be on the portal.
         key: row identifier column.
         kinds: comparison kind per column (catalog/portal types); inferred from dtypes if absent.

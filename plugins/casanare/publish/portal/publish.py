@@ -53,7 +53,7 @@ from casanare.publish.portal.schema import SchemaPlan, plan
 from casanare.publish.records import json_value, to_records
 
 if TYPE_CHECKING:
-    from casanare.staging import DatasetArea
+    from casanare.staging import ColumnReader, DatasetArea
 
 log = logging.getLogger(__name__)
 
@@ -206,16 +206,21 @@ def _check_drops(client: PortalClient, ds: Dataset, dataset_id: str, changes: Sc
 
 
 # -- publication modes -----------------------------------------------------------------------
-def _portal_base(client: PortalClient, dataset_id: str, state: DatasetArea | None, columns: list[str]
-                 ) -> tuple[pd.DataFrame, str]:
-    """The published rows the diff starts from, and where they came from."""
+def _portal_base(client: PortalClient, dataset_id: str, state: DatasetArea | None, columns: list[str],
+                 *, by_column: bool = False) -> tuple[pd.DataFrame | ColumnReader, str]:
+    """The published rows the diff starts from, and where they came from.
+
+    Args:
+        by_column: return the snapshot as a :class:`ColumnReader` (the row diff hashes it one
+            column at a time instead of holding the whole previous table).
+    """
     if state is not None:
         marker = state.read_json(MARKER) or {}
-        latest = state.latest_snapshot() if marker.get("estado") != "en_curso" else None
+        latest = state.latest_snapshot_columns() if marker.get("estado") != "en_curso" else None
         if latest is not None and marker.get("dataset_id", dataset_id) == dataset_id:
             snapshot = latest[1]
             if client.count(dataset_id) == len(snapshot) and list(snapshot.columns) == columns:
-                return snapshot, "snapshot"
+                return (snapshot if by_column else snapshot.read()), "snapshot"
             log.warning("El portal no coincide con el último snapshot: se leen las filas del portal")
     return read_portal_frame(client, dataset_id, columns), "portal"
 
@@ -250,7 +255,8 @@ def _replace(client: PortalClient, ds: Dataset, dataset_id: str, df: pd.DataFram
     return f"revision_replace:{result['revision']}"
 
 
-def _incremental(client: PortalClient, ds: Dataset, dataset_id: str, df: pd.DataFrame, base: pd.DataFrame,
+def _incremental(client: PortalClient, ds: Dataset, dataset_id: str, df: pd.DataFrame,
+                 base: pd.DataFrame | ColumnReader,
                  key: str, kinds: Mapping[str, Kind], on_chunk: Callable[[int], None] | None, report: WriteReport
                  ) -> tuple[dict[str, Any], np.ndarray, list[Any]]:
     diff = diff_frames(base, df, key, kinds, columns=list(df.columns))
@@ -348,7 +354,8 @@ def publish(
             metadatos = sync_metadata(client, dataset, dataset_id, state, fecha)
         start_base: tuple[pd.DataFrame, str] | None = None
         if not (first or changes.cambios) and mode != "reemplazo":
-            start_base = _portal_base(client, dataset_id, state, columns)  # before the marker says en_curso
+            # Read before the marker says en_curso.
+            start_base = _portal_base(client, dataset_id, state, columns, by_column=mode == "incremental")
         if state is not None:
             state.write_json(MARKER, {"estado": "en_curso", "version": version, "inicio": _now(),
                                       "dataset_id": dataset_id})
@@ -388,6 +395,9 @@ def publish(
                     focus = np.arange(len(expected) - summary["agregadas"], len(expected))
                 else:
                     summary = {"metodo": _replace(client, dataset, dataset_id, df, report)}
+                # The published rows are not needed past the diff: free them before the snapshot
+                # of the new rows is written (0.3 GB at 1M rows).
+                start_base = base = None
             check = reconcile(client, dataset_id, expected, key, kinds, focus=focus, deleted=gone,
                               sample_size=cfg.sample_size, seed=random.randrange(2**32))
             rounds.append({"base": origin_rows, **summary, **{k: v for k, v in check.items() if k != "ok"}})
