@@ -204,3 +204,14 @@ def test_a_snapshot_read_one_column_at_a_time_diffs_like_the_whole_table(tmp_pat
     pd.testing.assert_frame_equal(reader.read(), old)
     with pytest.raises(KeyError):
         reader["ausente"]
+
+
+def test_identifiers_in_different_arrow_string_types_still_match() -> None:
+    import pyarrow as pa
+
+    old = pd.DataFrame({"id": pd.Series(["a", "b", "c"], dtype=pd.ArrowDtype(pa.string())), "v": [1, 2, 3]})
+    new = pd.DataFrame({"id": pd.Series(["c", "a", "d"], dtype=pd.StringDtype("pyarrow")), "v": [3, 1, 4]})
+    diff = diff_frames(old, new, "id", {"id": "text", "v": "number"})
+    assert diff.resumen() == {"nuevas": 1, "cambiadas": 0, "borradas": 1, "sin_cambios": 2}
+    assert list(old.iloc[diff.borradas]["id"]) == ["b"] and list(new.iloc[diff.nuevas]["id"]) == ["d"]
+

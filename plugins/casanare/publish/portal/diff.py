@@ -229,7 +229,8 @@ def duplicated_keys(df: pd.DataFrame, key: str, kinds: Mapping[str, Kind] | None
 
         keys = pa.array(df[key], from_pandas=True)
         present = pc.drop_null(pc.if_else(pc.equal(keys, ""), None, keys))
-        return len(keys) - len(present) + len(present) - pc.count_distinct(present).as_py()
+        # Empty and null identifiers all count as repeated, and so does each repeat of a value.
+        return len(keys) - pc.count_distinct(present).as_py()
     values, null = normalized(df[key], kind)
     return int(pd.Series(values[~null]).duplicated(keep="first").sum() + null.sum())
 
