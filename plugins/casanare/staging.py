@@ -153,10 +153,6 @@ class Storage:
         with self.fs.open(self._fs_path(name), "rb") as fh:
             return pd.read_parquet(fh, columns=columns)
 
-    def parquet_columns(self, name: str) -> list[str]:
-        """Column names of a Parquet file, from its footer (no data read)."""
-        return self.parquet_shape(name)[0]
-
     def parquet_shape(self, name: str) -> tuple[list[str], int]:
         """Column names and row count of a Parquet file, from its footer (no data read)."""
         import pyarrow.parquet as pq
@@ -255,10 +251,8 @@ class DatasetArea(Storage):
         return (self.read_json(PORTAL_ID_FILE) or {}).get("dataset_id")
 
     def latest_snapshot(self) -> tuple[str, pd.DataFrame] | None:
-        pointer = self.read_json("snapshots/actual.json")
-        if not pointer:
-            return None
-        return pointer["version"], self.read_parquet(f"snapshots/{pointer['version']}.parquet")
+        latest = self.latest_snapshot_columns()
+        return None if latest is None else (latest[0], latest[1].read())
 
     def latest_snapshot_columns(self) -> tuple[str, ColumnReader] | None:
         """The latest snapshot as a :class:`ColumnReader`: a diff reads it one column at a time."""

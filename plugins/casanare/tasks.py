@@ -17,7 +17,7 @@ from casanare import settings
 from casanare.catalog import Dataset, FuenteSQL, load_catalog
 from casanare.errors import DatosAbiertosError
 from casanare.memoria import devuelve_memoria
-from casanare.staging import DatasetArea, RunArea
+from casanare.staging import ColumnReader, DatasetArea, RunArea
 
 log = logging.getLogger(__name__)
 
@@ -257,11 +257,10 @@ def _source_duplicates(area: RunArea, ds: Dataset) -> int:
     from casanare.quality.perfil import filas_duplicadas, llave_unica
 
     key = ds.columna_identificador
-    if key and key in area.parquet_columns("extraido.parquet"):
-        keys = area.read_parquet("extraido.parquet", columns=[key])
-        if len(keys) < 2 or llave_unica(keys[key]):
-            return 0
-    return filas_duplicadas(area.read_parquet("extraido.parquet"), key)
+    source = ColumnReader(area, "extraido.parquet")
+    if len(source) < 2 or (key in source.columns and llave_unica(source[key])):
+        return 0
+    return filas_duplicadas(source.read(), key)
 
 
 def _check_critical_with_rows(ds: Dataset, area: RunArea, report: dict[str, Any]) -> None:

@@ -169,19 +169,21 @@ def _column_hashes(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, Kin
     """Per column, the hash of its canonical values and of its null mask, one column at a time
     (a million-row frame never has all its normalized copies in memory at once)."""
     for col in columns:
-        if col in df.columns and (kinds.get(col) or infer_kind(df[col])) == "text" and _is_arrow_text(df[col]):
-            yield _arrow_text_hashes(df[col])
-            yield pd.util.hash_pandas_object(pd.Series(_text_null(df[col]).astype("uint8"), copy=False),
-                                             index=False).to_numpy()
-            continue
-        if col in df.columns:
-            values, null = normalized(df[col], kinds.get(col))
+        series = df[col] if col in df.columns else None
+        if series is not None and (kinds.get(col) or infer_kind(series)) == "text" and _is_arrow_text(series):
+            yield _arrow_text_hashes(series)
+            null = _text_null(series)
         else:
-            # Null hashes the same as a present all-null column of the same kind.
-            values, null = normalized(pd.Series([None] * len(df), dtype=object), kinds.get(col, "text"))
-        # dtype given explicitly: pandas 3 would otherwise convert object strings to Arrow.
-        yield pd.util.hash_pandas_object(pd.Series(values, dtype=values.dtype, copy=False), index=False).to_numpy()
-        del values
+            if series is not None:
+                values, null = normalized(series, kinds.get(col))
+            else:
+                # Null hashes the same as a present all-null column of the same kind.
+                values, null = normalized(pd.Series([None] * len(df), dtype=object), kinds.get(col, "text"))
+            # dtype given explicitly: pandas 3 would otherwise convert object strings to Arrow.
+            yield pd.util.hash_pandas_object(pd.Series(values, dtype=values.dtype, copy=False),
+                                             index=False).to_numpy()
+            del values
+        del series
         yield pd.util.hash_pandas_object(pd.Series(null.astype("uint8"), copy=False), index=False).to_numpy()
 
 

@@ -217,11 +217,11 @@ def stage_and_apply(
     if initial.get("id") is not None and is_catalog_output(initial, ds):
         # The portal's own schema for this upload already is the catalog's: apply it as it is.
         show = f"{source['links']['show']}/schema/{input_schema['id']}/output/{initial['id']}"
-        output = _wait(client, show, "completed_at", timeout)
     else:
         transform = source["links"]["input_schema_links"]["transform"].format(input_schema_id=input_schema["id"])
-        output = client.dsmapi("POST", transform, {"output_columns": output_columns(ds, uploaded), "sort_bys": []})
-        output = _wait(client, output["links"]["show"], "completed_at", timeout)
+        body = {"output_columns": output_columns(ds, uploaded), "sort_bys": []}
+        show = client.dsmapi("POST", transform, body)["links"]["show"]
+    output = _wait(client, show, "completed_at", timeout)
     errors = int(output["resource"].get("error_count") or 0)
     if errors:
         raise PublicacionRechazada(
