@@ -154,7 +154,7 @@ def test_arrow_text_columns_hash_like_the_portals_object_columns() -> None:
     for dtype in (pd.StringDtype("pyarrow"), pd.StringDtype("pyarrow", na_value=np.nan),
                   pd.ArrowDtype(__import__("pyarrow").large_string())):
         as_arrow = as_object.assign(t=as_object["t"].astype(dtype))
-        assert diff._is_arrow_text(as_arrow["t"])
+        assert diff.is_arrow_text(as_arrow["t"])
         for kinds in ({"t": "text", "n": "number"}, None):
             assert (row_hashes(as_arrow, ["t", "n"], kinds) == row_hashes(as_object, ["t", "n"], kinds)).all()
     # Chunked Arrow data (several Parquet row groups) hashes like one chunk.

@@ -92,6 +92,35 @@ def test_scorecard_carries_the_profile_penalizes_and_holds_no_values():
     assert SECRET not in json.dumps(card, ensure_ascii=False, default=str)
 
 
+@pytest.mark.parametrize("ids", [
+    [f"PAI-{i}" for i in range(60)],  # unique: no whole-row hashing at all
+    [f"PAI-{i // 2}" for i in range(60)],  # every identifier twice
+    [None if i % 10 == 0 else f"PAI-{i // 3}" for i in range(60)],  # empty and repeated
+])
+def test_the_scorecard_counts_the_row_key_once_with_the_same_figures(monkeypatch, ids):
+    ds = load_catalog().get("vacunacion_pai")
+    names = [c.nombre_salida for c in ds.columnas_publicadas]
+    df = pd.DataFrame({n: [f"v{i % 4}" for i in range(60)] for n in names})
+    df["id_aplicacion"] = pd.Series(ids, dtype="str")
+    validacion = {"resultados": []}
+    expected = (sc.unicidad(df, "id_aplicacion"), pf.duplicados(df, 1, "id_aplicacion"), pf.llave_declarada(df, ds))
+    calls = []
+    counting = pf.conteo_llave
+
+    def counted(serie):
+        calls.append(serie.name)
+        return counting(serie)
+
+    monkeypatch.setattr(pf, "conteo_llave", counted)
+    card = sc.build_scorecard(df, ds, validacion, None, ahora=AHORA, ultima_actualizacion=AHORA, historial=[],
+                              sha256="x", duplicados_origen=1)
+    assert calls == ["id_aplicacion"]
+    assert (card["criterios"]["unicidad"], card["duplicados"], card["llave_declarada"]) == expected
+    vacios = sum(i is None for i in ids)
+    repetidos = len([i for i in ids if i is not None]) - len({i for i in ids if i is not None})
+    assert (card["llave_declarada"]["vacios"], card["llave_declarada"]["repetidos"]) == (vacios, repetidos)
+
+
 def test_sello_thresholds_come_from_one_cited_table():
     assert {r["clave"] for r in sc.REQUISITOS_SELLO_NIVEL_1} == {
         "actualidad_10", "completitud_mayor_8", "consistencia_mayor_8", "licencia_valida"}

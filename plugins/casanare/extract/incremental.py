@@ -31,8 +31,11 @@ def content_hash(df: pd.DataFrame, *, ordered: bool = True) -> str:
     """
     import numpy as np
 
+    from casanare.hashing import frame_hashes
+
     digest = hashlib.sha256()
     digest.update("\x1f".join(map(str, df.columns)).encode())
-    rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    # pandas' row hashes (fingerprints stored by earlier runs stay comparable), in less memory.
+    rows = frame_hashes(df)
     digest.update((rows if ordered else np.sort(rows)).tobytes())
     return digest.hexdigest()

@@ -12,7 +12,7 @@ catalog's declared row key. Nothing here returns a data value: only counts and s
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from casanare.catalog import Dataset
 
@@ -145,31 +145,52 @@ def perfil(df: pd.DataFrame, dataset: Dataset) -> dict[str, dict[str, Any]]:
     return {str(name): perfil_columna(df[name], declarados.get(str(name))) for name in df.columns}
 
 
-def filas_duplicadas(df: pd.DataFrame, llave: str | None = None) -> int:
+class ConteoLlave(NamedTuple):
+    """Empty and repeated values of a row key (repeats count the extra copies)."""
+
+    vacios: int
+    repetidos: int
+
+    @property
+    def unica(self) -> bool:
+        """No empty and no repeated value: then no two rows of the table can be equal."""
+        return self.vacios == 0 and self.repetidos == 0
+
+
+def conteo_llave(llave: pd.Series) -> ConteoLlave:
+    """Counted once per table: the scorecard's uniqueness, its duplicates and its declared-key
+    block all read it (three hash passes over a million identifiers before)."""
+    vacios = int(llave.isna().sum())
+    repetidos = int((llave.dropna() if vacios else llave).duplicated().sum())
+    return ConteoLlave(vacios, repetidos)
+
+
+def filas_duplicadas(df: pd.DataFrame, llave: str | None = None, conteo: ConteoLlave | None = None) -> int:
     """Extra copies of whole rows (LEILA CantidadDuplicados), hashed so wide tables stay cheap.
 
     When ``llave`` (the row key) is a column with no empty and no repeated value, no two rows can
-    be equal: the answer is 0 without hashing every row.
+    be equal: the answer is 0 without hashing every row. ``conteo``: the key's counts, if known.
     """
     import pandas as pd
 
     if len(df) < 2:
         return 0
-    if llave in df.columns and llave_unica(df[llave]):
+    if llave in df.columns and (conteo or conteo_llave(df[llave])).unica:
         return 0
     return int(pd.util.hash_pandas_object(df, index=False).duplicated().sum())
 
 
 def llave_unica(llave: pd.Series) -> bool:
     """No empty and no repeated value: then no two rows of the table can be equal."""
-    return not llave.isna().any() and not llave.duplicated().any()
+    return conteo_llave(llave).unica
 
 
-def duplicados(df: pd.DataFrame, duplicados_origen: int | None, llave: str | None = None) -> dict[str, Any]:
+def duplicados(df: pd.DataFrame, duplicados_origen: int | None, llave: str | None = None,
+               conteo: ConteoLlave | None = None) -> dict[str, Any]:
     """Whole-row duplicates published, split into those already in the source and those the
     anonymization created (rows distinct in the source that generalization or suppression made
     identical). ``duplicados_origen`` is None when the source was not measured."""
-    publicados = filas_duplicadas(df, llave)
+    publicados = filas_duplicadas(df, llave, conteo)
     result: dict[str, Any] = {"en_publicado": publicados, "en_origen": duplicados_origen,
                               "creados_por_anonimizacion": None}
     if duplicados_origen is not None:
@@ -177,13 +198,12 @@ def duplicados(df: pd.DataFrame, duplicados_origen: int | None, llave: str | Non
     return result
 
 
-def llave_declarada(df: pd.DataFrame, dataset: Dataset) -> dict[str, Any] | None:
+def llave_declarada(df: pd.DataFrame, dataset: Dataset, conteo: ConteoLlave | None = None) -> dict[str, Any] | None:
     """The catalog's row key (``datos_gov_co.identificador_fila``): empty and repeated values."""
     columna = dataset.datos_gov_co.identificador_fila if dataset.datos_gov_co else None
     if not columna:
         return None
     if columna not in df.columns:
         return {"columna": columna, "presente": False, "vacios": None, "repetidos": None}
-    serie = df[columna]
-    return {"columna": columna, "presente": True, "vacios": int(serie.isna().sum()),
-            "repetidos": int(serie.dropna().duplicated().sum())}
+    vacios, repetidos = conteo or conteo_llave(df[columna])
+    return {"columna": columna, "presente": True, "vacios": vacios, "repetidos": repetidos}

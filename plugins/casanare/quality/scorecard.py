@@ -18,6 +18,8 @@ from casanare.catalog import Dataset, Licencia
 if TYPE_CHECKING:
     import pandas as pd
 
+    from casanare.quality.perfil import ConteoLlave
+
 VERSION = 1
 
 # Confidencialidad weights (guía MinTIC): documents 3; address/phone/e-mail 2; name/age/sex 1.
@@ -78,8 +80,12 @@ def completitud(df: pd.DataFrame, requeridas: list[str]) -> dict[str, Any]:
                   requeridas_con_vacios=requeridas_con_vacios)
 
 
-def unicidad(df: pd.DataFrame, identificador: str | None = None) -> dict[str, Any]:
-    """10 × (1 − duplicates/total): repeated whole rows or repeated row identifiers, the larger."""
+def unicidad(df: pd.DataFrame, identificador: str | None = None, conteo: ConteoLlave | None = None) -> dict[str, Any]:
+    """10 × (1 − duplicates/total): repeated whole rows or repeated row identifiers, the larger.
+
+    ``conteo``: the identifier's empty and repeated values, when the caller has counted them."""
+    from casanare.quality.perfil import conteo_llave
+
     total = len(df)
     if total == 0:
         return _score(10.0, filas=0, duplicadas=0)
@@ -87,8 +93,8 @@ def unicidad(df: pd.DataFrame, identificador: str | None = None) -> dict[str, An
         # A repeated whole row repeats its identifier too, so only rows without one need the
         # (costlier) whole-row comparison.
         ids = df[identificador]
-        sin_id = ids.isna()
-        repetidas = int(ids[~sin_id].duplicated().sum()) + _filas_repetidas(df[sin_id])
+        conteo = conteo or conteo_llave(ids)
+        repetidas = conteo.repetidos + (_filas_repetidas(df[ids.isna()]) if conteo.vacios else 0)
     else:
         repetidas = _filas_repetidas(df)
     return _score(10 * (1 - repetidas / total), filas=total, duplicadas=repetidas)
@@ -340,7 +346,7 @@ def build_scorecard(
     LEILA-level profile (``casanare.quality.perfil``; ``duplicados_origen``: whole-row duplicates
     of the extracted source, to tell them from those the anonymization created;
     ``perfil_columnas``: ``perfil(df, dataset)`` when the caller already has it)."""
-    from casanare.quality.perfil import duplicados, llave_declarada, perfil
+    from casanare.quality.perfil import conteo_llave, duplicados, llave_declarada, perfil
 
     resultados = validacion.get("resultados", [])
     if perfil_columnas is None:
@@ -353,9 +359,10 @@ def build_scorecard(
     # penalty: the catalog declared that trade-off.
     suprimibles = set(dataset.microdatos.cuasi_identificadores) if dataset.microdatos else set()
     requeridas = [c.nombre_salida for c in dataset.columnas_publicadas if c.requerido and c.nombre_salida not in suprimibles]
+    conteo = conteo_llave(df[row_id]) if row_id and row_id in df.columns else None
     criterios: dict[str, dict[str, Any]] = {
         "completitud": completitud(df, requeridas),
-        "unicidad": unicidad(df, row_id),
+        "unicidad": unicidad(df, row_id, conteo),
         "conformidad": conformidad(resultados),
         "exactitud": exactitud(resultados),
         "consistencia": consistencia(resultados, mezclas),
@@ -380,8 +387,8 @@ def build_scorecard(
         "no_medibles": sorted(k for k, c in criterios.items() if "puntaje" not in c),
         "sello_excelencia": sello_excelencia(criterios, dataset.licencia),
         "perfil_columnas": perfil_columnas,
-        "duplicados": duplicados(df, duplicados_origen, row_id),
-        "llave_declarada": llave_declarada(df, dataset),
+        "duplicados": duplicados(df, duplicados_origen, row_id, conteo),
+        "llave_declarada": llave_declarada(df, dataset, conteo),
     }
 
 

@@ -25,7 +25,9 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
 
 # No unexpected values ever leave GX: counts only, so results and Data Docs carry no data.
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+# BASIC, not SUMMARY: SUMMARY also computes the unexpected-row index list and query, each by
+# filtering the whole table per column rule, for lists cut to 0 entries here.
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
 
 
 RESULTS_FOLDER = ".resultados"
@@ -145,16 +147,27 @@ def _run_checkpoint(context: Any, dataset: Dataset, suite_dict: dict[str, Any], 
 
 
 def comparable_dtypes(df: pd.DataFrame) -> pd.DataFrame:
-    """Shallow copy whose text columns use ``StringDtype()`` (pd.NA) instead of pandas 3's ``str``.
+    """Shallow copy with the dtypes GX checks and computes best, same values.
 
-    GX's type check can only name the former; the cast keeps the Arrow buffers (no data copy).
+    * Text: ``StringDtype()`` (pd.NA) instead of pandas 3's ``str``; GX's type check can only
+      name the former. The cast keeps the Arrow buffers (no data copy).
+    * Nullable numbers with no gap (``Int64``, ``Float64``…): their numpy dtype. GX's range rule
+      compares only numpy ``int``/``float`` columns vectorized and calls a Python function per
+      value on the others (1M rows: ~0.4 s per column; 5M: 4.6 GB at validar's peak). The
+      catalog's type lists accept both names; a column with gaps keeps its nullable dtype.
     """
-    casts = {
-        name: pd.StringDtype(dtype.storage)
-        for name, dtype in df.dtypes.items()
-        if isinstance(dtype, pd.StringDtype) and dtype.na_value is not pd.NA
-    }
+    casts: dict[str, Any] = {}
+    for name, dtype in df.dtypes.items():
+        if isinstance(dtype, pd.StringDtype) and dtype.na_value is not pd.NA:
+            casts[name] = pd.StringDtype(dtype.storage)
+        elif _NUMPY_OF_MASKED.get(str(dtype)) and not df[name].hasnans:
+            casts[name] = _NUMPY_OF_MASKED[str(dtype)]
     return df.astype(casts, copy=False) if casts else df
+
+
+#: Nullable numeric dtype → its numpy dtype (both are in ``baseline.TIPOS_GX``'s lists).
+_NUMPY_OF_MASKED = {"Int64": "int64", "Int32": "int32", "Int16": "int16", "Int8": "int8",
+                    "Float64": "float64", "Float32": "float32"}
 
 
 def check_critical(report: dict[str, Any]) -> None:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from casanare.hashing import is_arrow_text, text_hashes
+
 if TYPE_CHECKING:
     from casanare.catalog import Dataset
 
@@ -112,41 +114,15 @@ def _text_null(series: pd.Series) -> np.ndarray:
     return (series.isna() | (series == "")).to_numpy(dtype=bool)
 
 
-def _is_arrow_text(series: pd.Series) -> bool:
-    dtype = series.dtype
-    if isinstance(dtype, pd.StringDtype):
-        return dtype.storage == "pyarrow"
-    if isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
-        return pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
-    return False
-
-
 def _arrow_text_hashes(series: pd.Series) -> np.ndarray:
-    """What hashing :func:`_text`'s values gives, for an Arrow-backed text column, in C++.
-
-    pandas hashes an object column by factorizing it and hashing each distinct string once;
-    here Arrow's dictionary encoding does the factorizing, so the million Python strings of a
-    column are never made (a 1M-row re-run diff hashed 3 s faster per frame). The hash of a
-    value is the same either way, so a frame read from the portal (object columns) and the
-    Parquet of the run (Arrow strings) still compare equal.
-    """
+    """What hashing :func:`_text`'s values gives (null and "" alike), for an Arrow-backed text
+    column, without a Python string per row: a frame read from the portal (object columns) and
+    the Parquet of the run (Arrow strings) still compare equal."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    from pandas.core.util.hashing import hash_array
 
     array = pa.array(series, from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    encoded = pc.dictionary_encode(pc.fill_null(array, "") if array.null_count else array)
-    distinct = encoded.dictionary
-    # The distinct strings become Python objects a slice at a time: a column of unique
-    # identifiers would otherwise hold a million of them at once.
-    step = 65_536
-    hashes = [hash_array(distinct.slice(start, step).to_numpy(zero_copy_only=False), categorize=False)
-              for start in range(0, len(distinct), step)]
-    return np.concatenate(hashes)[encoded.indices.to_numpy()] if hashes else np.zeros(0, dtype="uint64")
+    return text_hashes(pc.fill_null(array, "") if array.null_count else array)
 
 
 _NORMALIZERS = {"number": _number, "date": _date, "bool": _bool, "text": _text}
@@ -170,7 +146,7 @@ def _column_hashes(df: pd.DataFrame, columns: list[str], kinds: Mapping[str, Kin
     (a million-row frame never has all its normalized copies in memory at once)."""
     for col in columns:
         series = df[col] if col in df.columns else None
-        if series is not None and (kinds.get(col) or infer_kind(series)) == "text" and _is_arrow_text(series):
+        if series is not None and (kinds.get(col) or infer_kind(series)) == "text" and is_arrow_text(series):
             yield _arrow_text_hashes(series)
             null = _text_null(series)
         else:
@@ -225,7 +201,7 @@ class Diff:
 def duplicated_keys(df: pd.DataFrame, key: str, kinds: Mapping[str, Kind] | None = None) -> int:
     """How many rows repeat a row identifier (null identifiers count as repeated)."""
     kind = (kinds or {}).get(key) or infer_kind(df[key])
-    if kind == "text" and _is_arrow_text(df[key]):  # counted by Arrow, without a Python string per row
+    if kind == "text" and is_arrow_text(df[key]):  # counted by Arrow, without a Python string per row
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -287,7 +263,7 @@ def _key_positions(old: pd.Series, new: pd.Series, kind: Kind) -> np.ndarray:
     """
     if not len(old):
         return np.full(len(new), -1)
-    if kind == "text" and _is_arrow_text(old) and _is_arrow_text(new):
+    if kind == "text" and is_arrow_text(old) and is_arrow_text(new):
         import pyarrow as pa
         import pyarrow.compute as pc
 
