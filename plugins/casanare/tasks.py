@@ -254,13 +254,16 @@ def run_validate(slug: str, run_id: str) -> dict[str, Any]:
 def _source_duplicates(area: RunArea, ds: Dataset) -> int:
     """Whole-row duplicates of the extracted table; with a unique row key only that column is read
     (the whole table was read for a 0: 0.3 GB at 1M rows that the next frames landed on)."""
-    from casanare.quality.perfil import filas_duplicadas, llave_unica
+    from casanare.quality.perfil import conteo_llave, filas_duplicadas
 
     key = ds.columna_identificador
     source = ColumnReader(area, "extraido.parquet")
-    if len(source) < 2 or (key in source.columns and llave_unica(source[key])):
+    if len(source) < 2:
         return 0
-    return filas_duplicadas(source.read(), key)
+    conteo = conteo_llave(source[key]) if key in source.columns else None
+    if conteo is not None and conteo.unica:
+        return 0
+    return filas_duplicadas(source.read(), key, conteo)
 
 
 def _check_critical_with_rows(ds: Dataset, area: RunArea, report: dict[str, Any]) -> None:

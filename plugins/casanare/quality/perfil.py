@@ -180,11 +180,6 @@ def filas_duplicadas(df: pd.DataFrame, llave: str | None = None, conteo: ConteoL
     return int(pd.util.hash_pandas_object(df, index=False).duplicated().sum())
 
 
-def llave_unica(llave: pd.Series) -> bool:
-    """No empty and no repeated value: then no two rows of the table can be equal."""
-    return conteo_llave(llave).unica
-
-
 def duplicados(df: pd.DataFrame, duplicados_origen: int | None, llave: str | None = None,
                conteo: ConteoLlave | None = None) -> dict[str, Any]:
     """Whole-row duplicates published, split into those already in the source and those the
