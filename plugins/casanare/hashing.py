@@ -2,9 +2,9 @@
 
 pandas hashes an Arrow text column by dictionary-encoding it and turning the whole dictionary
 into Python strings; a column of unique identifiers then holds one Python object per row (5M
-rows: ~0.4 GB for one column). Here the distinct values are hashed a slice at a time with
-pandas' own ``hash_array``, so every hash — and every fingerprint stored from it — is the
-same as pandas'.
+rows: ~0.4 GB for one column). Here the column is encoded a slice at a time and each slice's
+distinct values are hashed with pandas' own ``hash_array``, so every hash — and every
+fingerprint stored from it — is the same as pandas'.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: Distinct values turned into Python strings at a time.
+#: Values encoded (and at most as many distinct ones turned into Python strings) at a time.
 _SLICE = 65_536
 #: What pandas gives a null of an Arrow column (``lib.u8max``).
 _NULL_HASH = np.iinfo(np.uint64).max
@@ -31,21 +31,28 @@ def is_arrow_text(series: pd.Series) -> bool:
 
 
 def text_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """``hash_pandas_object`` of an Arrow string array: one uint64 per value, nulls ``u8max``."""
+    """``hash_pandas_object`` of an Arrow string array: one uint64 per value, nulls ``u8max``.
+
+    Encoded :data:`_SLICE` values at a time: a piece's distinct values are hashed once (a column
+    of a few hundred names costs a few hundred hashes per piece), and nothing is ever held for
+    the whole column but the result. Encoding the whole column at once built a dictionary of
+    every distinct value first: +1.4 GB for 5M unique ids.
+    """
     from pandas.core.util.hashing import hash_array
 
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    encoded = pc.dictionary_encode(values)
-    distinct = encoded.dictionary
-    hashed = [hash_array(distinct.slice(start, _SLICE).to_numpy(zero_copy_only=False), categorize=False)
-              for start in range(0, len(distinct), _SLICE)]
-    if not hashed:
-        return np.full(len(values), _NULL_HASH, dtype="uint64")
-    codes = encoded.indices
-    result = np.concatenate(hashed)[codes.fill_null(0).to_numpy()]
-    if codes.null_count:
-        result[codes.is_null().to_numpy(zero_copy_only=False)] = _NULL_HASH
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    result = np.empty(len(values), dtype="uint64")
+    done = 0
+    for chunk in chunks:
+        for start in range(0, len(chunk), _SLICE):
+            piece = pc.dictionary_encode(chunk.slice(start, _SLICE))
+            n, codes = len(piece), piece.indices
+            if len(piece.dictionary):
+                distinct = hash_array(piece.dictionary.to_numpy(zero_copy_only=False), categorize=False)
+                result[done:done + n] = distinct[codes.fill_null(0).to_numpy()]
+            if codes.null_count:
+                result[done:done + n][codes.is_null().to_numpy(zero_copy_only=False)] = _NULL_HASH
+            done += n
     return result
 
 

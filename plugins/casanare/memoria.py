@@ -23,11 +23,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 def liberar() -> None:
     """Collect garbage, empty Arrow's pool of unused blocks and trim the C heap (glibc only)."""
     gc.collect()
-    if "pyarrow" in sys.modules:  # never import Arrow just to release it
-        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    liberar_arrow()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def liberar_arrow() -> None:
+    """Hand the free pages of Arrow's memory pool back to the system.
+
+    mimalloc (Arrow's default pool) keeps the pages of freed buffers for reuse: after
+    ``pd.read_parquet`` built a 1.2 GB frame from 5M rows, 0.7 GB of the Arrow table it was
+    converted from stayed resident (measured: 2.07 GB → 1.39 GB after this call).
+    """
+    if "pyarrow" in sys.modules:  # never import Arrow just to release it
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
 
 
 @functools.cache

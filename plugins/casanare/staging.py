@@ -27,6 +27,9 @@ import fsspec
 if TYPE_CHECKING:
     import pandas as pd
 
+#: Tables of at least this many rows are read a column at a time (see ``Storage.read_parquet``).
+FILAS_LECTURA_POR_COLUMNA = 250_000
+
 # Staging holds raw personal data (original/, extraido.parquet): on file storage only the
 # platform's user may read it.
 FILE_MODE = 0o600
@@ -148,10 +151,37 @@ class Storage:
         return self._write_with(name, lambda fh: df.to_parquet(fh, index=False))
 
     def read_parquet(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The table as pandas reads it; a large one is read a column at a time.
+
+        ``pd.read_parquet`` holds the whole Arrow table and the frame being built from it at
+        once: 5M rows peaked at +1.9 GB for a 1.3 GB frame. Column by column the peak is the
+        frame plus one column (+1.4 GB), the frame is equal (values, dtypes, order) and it
+        took 1.1 s instead of 2.9 s (Arrow's freed pages are handed back after each column).
+        """
         import pandas as pd
+        import pyarrow.parquet as pq
+
+        from casanare.memoria import liberar_arrow
 
         with self.fs.open(self._fs_path(name), "rb") as fh:
-            return pd.read_parquet(fh, columns=columns)
+            footer = pq.ParquetFile(fh)
+            index = {c for c in (footer.schema_arrow.pandas_metadata or {}).get("index_columns", [])
+                     if isinstance(c, str)}
+            names = [c for c in (columns or footer.schema_arrow.names) if c not in index]
+            if footer.metadata.num_rows < FILAS_LECTURA_POR_COLUMNA or len(names) < 2:
+                fh.seek(0)
+                frame = pd.read_parquet(fh, columns=columns)
+            else:
+                parts = []
+                for column in names:
+                    fh.seek(0)
+                    parts.append(pd.read_parquet(fh, columns=[column]))
+                    liberar_arrow()
+                frame = pd.concat(parts, axis=1)
+        # The Arrow table the frame was converted from is freed but its pages stay in Arrow's
+        # pool; without this the next stage's frames land on top of them (0.7 GB at 5M rows).
+        liberar_arrow()
+        return frame
 
     def parquet_shape(self, name: str) -> tuple[list[str], int]:
         """Column names and row count of a Parquet file, from its footer (no data read)."""

@@ -180,6 +180,22 @@ def test_repeated_and_empty_identifiers_count_the_same_from_arrow_and_object_col
         assert duplicated_keys(pd.DataFrame({"id": pd.Series(keys[3:4], dtype=dtype)}), "id") == 0
 
 
+def test_mostly_unique_identifiers_are_counted_by_sorting_with_the_same_answer(monkeypatch) -> None:
+    import pyarrow.compute as pc
+
+    from casanare import distinct
+
+    keys = [f"k{i}" for i in range(3_000)] + ["k5", "k7", "", None, "k7"]
+    hashed = []
+    for name in ("value_counts", "count_distinct", "unique"):
+        real = getattr(pc, name)
+        monkeypatch.setattr(pc, name, lambda values, *a, _real=real, **k: hashed.append(len(values)) or _real(values, *a, **k))
+    monkeypatch.setattr(distinct, "MUESTRA", 100)
+    for dtype in (object, pd.StringDtype("pyarrow", na_value=np.nan)):
+        assert duplicated_keys(pd.DataFrame({"id": pd.Series(keys, dtype=dtype)}), "id", {"id": "text"}) == 5
+    assert hashed == [100]  # only the sample was hashed: no hash table of every identifier
+
+
 def test_a_snapshot_read_one_column_at_a_time_diffs_like_the_whole_table(tmp_path, monkeypatch) -> None:
     from casanare.staging import ColumnReader, DatasetArea
 

@@ -72,6 +72,25 @@ def test_distinct_values_become_python_strings_a_slice_at_a_time(monkeypatch):
     assert sizes and max(sizes) == 1000 and sum(sizes) == 4500
 
 
+def test_a_column_is_encoded_a_slice_at_a_time(monkeypatch):
+    """No dictionary of the whole column (5M unique ids: +1.4 GB); few names cost few hashes."""
+    import pyarrow.compute as pc
+
+    encoded = []
+    real = pc.dictionary_encode
+
+    def recording(values, *args, **kwargs):
+        encoded.append(len(values))
+        return real(values, *args, **kwargs)
+
+    monkeypatch.setattr(pc, "dictionary_encode", recording)
+    monkeypatch.setattr(hashing, "_SLICE", 1000)
+    names = pd.Series(pa.chunked_array([pa.array(["Yopal", "Maní", None] * 700)] * 2), dtype="str")
+    hashes = hashing.column_hashes(names)
+    assert np.array_equal(hashes, pd.util.hash_pandas_object(names.astype(object), index=False).to_numpy())
+    assert encoded == [1000, 1000, 100] * 2
+
+
 def test_content_hash_is_the_fingerprint_earlier_runs_stored():
     df = _frame()
     for ordered in (True, False):

@@ -97,7 +97,7 @@ def test_scorecard_carries_the_profile_penalizes_and_holds_no_values():
     [f"PAI-{i // 2}" for i in range(60)],  # every identifier twice
     [None if i % 10 == 0 else f"PAI-{i // 3}" for i in range(60)],  # empty and repeated
 ])
-def test_the_scorecard_counts_the_row_key_once_with_the_same_figures(monkeypatch, ids):
+def test_the_scorecard_reads_the_row_key_counts_off_its_profile_with_the_same_figures(monkeypatch, ids):
     ds = load_catalog().get("vacunacion_pai")
     names = [c.nombre_salida for c in ds.columnas_publicadas]
     df = pd.DataFrame({n: [f"v{i % 4}" for i in range(60)] for n in names})
@@ -114,7 +114,8 @@ def test_the_scorecard_counts_the_row_key_once_with_the_same_figures(monkeypatch
     monkeypatch.setattr(pf, "conteo_llave", counted)
     card = sc.build_scorecard(df, ds, validacion, None, ahora=AHORA, ultima_actualizacion=AHORA, historial=[],
                               sha256="x", duplicados_origen=1)
-    assert calls == ["id_aplicacion"]
+    # Read off the key's column profile, which already counted its distinct values: no second pass.
+    assert calls == []
     assert (card["criterios"]["unicidad"], card["duplicados"], card["llave_declarada"]) == expected
     vacios = sum(i is None for i in ids)
     repetidos = len([i for i in ids if i is not None]) - len({i for i in ids if i is not None})
@@ -148,3 +149,49 @@ def test_dataset_page_shows_the_profile(tmp_path):
     assert "<caption>Perfil por columna</caption>" in section
     assert '<th scope="row">rango_edad</th><td>0,0 %</td><td>1</td><td>texto</td>' in section
     assert "un solo valor" in section and "resultan de la anonimización" in section
+
+
+def _kinds_counted_again(serie: pd.Series) -> dict[str, int]:
+    """The text kinds as they were counted before: strip every value, count, classify."""
+    counts = serie.dropna().astype(str).str.strip().value_counts()
+    values = pd.Series(counts.index, dtype="string")
+    kinds = pd.Series("texto", index=values.index, dtype="object")
+    pending = pd.Series(True, index=values.index)
+    for kind, rx in pf.CLASES.items():
+        hit = pending & values.str.fullmatch(rx.pattern).fillna(False).astype(bool)
+        kinds[hit] = kind
+        pending &= ~hit
+    return {str(k): int(v) for k, v in pd.Series(counts.to_numpy(), index=values.index).groupby(kinds).sum().items()}
+
+
+MIXED_TEXT = ["21", " 21", "21 ", "21.0", "21,5", "2026-01-31", " 2026-01-31 ", "TRUE", "falso", "x", "", "  ",
+              None, "21", "Casanare", " Casanare", "-3", "1e5", "\u00a021", "21\u3000"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "object"])
+def test_text_kinds_are_read_off_the_column_counts_with_the_same_totals(monkeypatch, dtype):
+    serie = pd.Series(MIXED_TEXT * 3, name="grado", dtype=dtype)
+    expected = _kinds_counted_again(serie)
+    counted = []
+    original = pd.Series.value_counts
+
+    def value_counts(self, *args, **kwargs):
+        counted.append(len(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.Series, "value_counts", value_counts)
+    from casanare import distinct
+
+    sorting = distinct.distinct_counts
+    monkeypatch.setattr(distinct, "distinct_counts", lambda values: counted.append(len(values)) or sorting(values))
+    profile = pf.perfil_columna(serie, "entero")
+    assert profile["mezcla_tipos"] == expected
+    # A string column is hashed once (its distinct values are classified); object columns, whose
+    # 1 / 1.0 / True are one key but three texts, are counted again on their text.
+    assert len(counted) == (2 if dtype == "object" else 1)
+
+
+def test_object_text_kinds_keep_python_values_apart():
+    serie = pd.Series([1, 1.0, True, "1", " 1"], dtype="object", name="mezcla")
+    assert pf.perfil_columna(serie, "texto")["mezcla_tipos"] == _kinds_counted_again(serie)
+    assert pf.perfil_columna(serie, "texto")["mezcla_tipos"] == {"booleano": 1, "entero": 3, "entero escrito como decimal": 1}

@@ -193,3 +193,29 @@ def test_amounts_that_look_like_mobile_numbers_do_not_block_a_money_column():
     report = scan_frame(frame, ds, NAMES)
     assert report["estado"] == "sin_hallazgos"
     assert report["advertencias"]["valor_entero"]["telefono"] > 0
+
+
+def test_a_column_scanned_in_pieces_has_the_same_counts(monkeypatch):
+    """Every count is a sum over values: pieces of 7 rows give the whole column's counts."""
+    from casanare.privacy import prefilter, scan
+
+    frame, ds = legit_frame()
+    people = ["LUZ MARINA ROJAS PÉREZ", "JUAN CARLOS GÓMEZ", None, "Yopal"]
+    frame["ips"] = [people[i % 4] if i % 3 == 0 else "E.S.E. SALUD YOPAL" for i in range(N)]
+    frame.loc[::9, "municipio"] = cedulas(len(frame.loc[::9]))
+    frame.loc[5, "municipio"] = "C.C. 1.098.765.432"
+    frame.loc[::11, "id_persona"] = "1098765432"  # raw ids among pseudonyms
+    frame.loc[::13, "objeto"] = "Contrato con el señor Juan Carlos Gómez Chaparro"
+    by_output = {c.nombre_salida: c for c in ds.columnas if c.publicada}
+
+    def results() -> list[scan.ColumnResult]:
+        return [scan._scan_column(frame[name], name, by_output.get(name), NAMES) for name in frame.columns]
+
+    whole = results()
+    assert any(r.fuertes for r in whole) and any(r.debiles for r in whole)
+    pieces = []
+    counting = prefilter.unique_counts
+    monkeypatch.setattr(prefilter, "unique_counts", lambda values: pieces.append(len(values)) or counting(values))
+    monkeypatch.setattr(scan, "FILAS_POR_PIEZA", 7)
+    assert results() == whole
+    assert pieces and max(pieces) == 7

@@ -166,3 +166,84 @@ def test_cells_that_need_no_escaping_skip_the_rewrites_with_the_same_text(monkey
     plain = pa.array(["Yopal", "Aguazul", None], pa.string())
     assert downloads._neutralized(plain) is plain and downloads._csv_quote(plain) is plain
     assert downloads._xml_text(plain) is plain
+
+
+def _read_all(shared, k, got, fail_after=None):
+    for i, item in enumerate(shared.reader(k)):
+        if fail_after is not None and i == fail_after:
+            raise OSError("disco lleno")
+        got[k].append(item)
+
+
+def test_shared_batches_are_made_once_read_by_all_and_never_pile_up():
+    import threading
+
+    from casanare.publish.site.reparto import Reparto
+
+    made = []
+    held = []
+
+    def source():
+        for i in range(200):
+            made.append(i)
+            held.append(len(shared._items))
+            yield i
+
+    shared = Reparto(source(), readers=3, depth=4)
+    got = {0: [], 1: [], 2: []}
+    threads = [threading.Thread(target=_read_all, args=(shared, k, got), daemon=True) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert made == list(range(200)) and all(got[k] == list(range(200)) for k in range(3))
+    assert max(held) <= 4 and shared._items == {}
+
+
+def test_a_reader_that_fails_does_not_hold_the_others_and_source_errors_reach_everyone():
+    import threading
+
+    from casanare.publish.site.reparto import Reparto
+
+    shared = Reparto(iter(range(100)), readers=3, depth=2)
+    got = {0: [], 1: [], 2: []}
+    errors = []
+
+    def run(k, fail_after=None):
+        try:
+            _read_all(shared, k, got, fail_after)
+        except OSError as exc:
+            errors.append((k, str(exc)))
+
+    threads = [threading.Thread(target=run, args=(0, 5), daemon=True), threading.Thread(target=run, args=(1,), daemon=True),
+               threading.Thread(target=run, args=(2,), daemon=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == [(0, "disco lleno")] and got[1] == got[2] == list(range(100))
+
+    def broken():
+        yield 1
+        raise ValueError("lote dañado")
+
+    shared = Reparto(broken(), readers=2)
+    for k in range(2):
+        with pytest.raises(ValueError, match="lote dañado"):
+            list(shared.reader(k))
+
+
+def test_each_batch_is_formatted_once_for_the_three_files(tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.setattr(downloads, "BATCH_ROWS", 10)
+    formatted = []
+    real = downloads._float_text
+    monkeypatch.setattr(downloads, "_float_text", lambda values: formatted.append(len(values)) or real(values))
+    df = pd.DataFrame({"valor": np.arange(95) * 1.5, "pagos": np.arange(95) * 0.25, "nombre": ["x"] * 95})
+    files = downloads.write_downloads(df, tmp_path, sheet="datos", tipos={"valor": "decimal", "pagos": "decimal"})
+    assert set(files) == {"datos.csv", "datos.json", "datos.xlsx"}
+    # Two decimal columns × ten batches, each formatted once (never a whole column at once).
+    assert sorted(formatted) == sorted([10] * 18 + [5] * 2)

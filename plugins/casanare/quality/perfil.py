@@ -36,25 +36,38 @@ CLASES = {
 }
 
 
-def _clases_texto(serie: pd.Series) -> dict[str, int]:
-    """Count the kinds of the non-null values of a text column, classifying each distinct value once."""
+def _clases_texto(serie: pd.Series, conteos: pd.Series | None = None) -> dict[str, int]:
+    """Count the kinds of the non-null values of a text column, classifying each distinct value once.
+
+    ``conteos``: the column's ``value_counts`` when the caller has it. For a string column every
+    value is already a ``str``, so its distinct values are classified by their stripped text and
+    their counts summed: the same totals as counting the stripped values again, without a second
+    hash and sort of the column (5M distinct ids: the validation stage's peak). An ``object``
+    column is counted on its text (1, 1.0 and True are one key for ``value_counts`` but three
+    texts).
+    """
     import pandas as pd
 
-    counts = serie.dropna().astype(str).str.strip().value_counts()
-    if counts.empty:
+    if conteos is not None and isinstance(serie.dtype, pd.StringDtype):
+        textos = pd.Series(conteos.index).astype(str).str.strip()
+        veces = conteos.to_numpy()
+    else:
+        counts = serie.dropna().astype(str).str.strip().value_counts(sort=False)
+        textos, veces = pd.Series(counts.index), counts.to_numpy()
+    if not len(textos):
         return {}
-    values = pd.Series(counts.index, dtype="string")
+    values = textos.astype("string")
     kinds = pd.Series("texto", index=values.index, dtype="object")
     pending = pd.Series(True, index=values.index)
     for kind, rx in CLASES.items():
         hit = pending & values.str.fullmatch(rx.pattern).fillna(False).astype(bool)
         kinds[hit] = kind
         pending &= ~hit
-    totals = pd.Series(counts.to_numpy(), index=values.index).groupby(kinds).sum()
+    totals = pd.Series(veces, index=values.index).groupby(kinds).sum()
     return {str(k): int(v) for k, v in totals.items()}
 
 
-def _clases(serie: pd.Series) -> dict[str, int]:
+def _clases(serie: pd.Series, conteos: pd.Series | None = None) -> dict[str, int]:
     import pandas as pd
 
     valores = serie.dropna()
@@ -71,7 +84,7 @@ def _clases(serie: pd.Series) -> dict[str, int]:
         return {k: v for k, v in (("entero escrito como decimal", enteros), ("decimal", len(valores) - enteros)) if v}
     if kind == "M":
         return {"fecha": len(valores)}
-    return _clases_texto(valores)
+    return _clases_texto(valores, conteos)
 
 
 ESPERADAS = {
@@ -100,6 +113,21 @@ def atipicos_iqr(serie: pd.Series) -> int | None:
     return int(((numeros < q1 - FACTOR_IQR * iqr) | (numeros > q3 + FACTOR_IQR * iqr)).sum())
 
 
+def _conteos(no_nulos: pd.Series) -> pd.Series:
+    """``value_counts(sort=False)`` of the non-null values; Arrow text is counted by sorting
+    when mostly distinct (``casanare.distinct``: 5M unique ids +1.1 GB by hashing, +0.3 GB so)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from casanare.distinct import distinct_counts
+    from casanare.hashing import is_arrow_text
+
+    if not is_arrow_text(no_nulos):
+        return no_nulos.value_counts(sort=False)
+    values, counts = distinct_counts(pa.array(no_nulos, from_pandas=True))
+    return pd.Series(counts, index=pd.Index(pd.array(values, dtype=no_nulos.dtype)), name="count")
+
+
 def perfil_columna(serie: pd.Series, tipo_declarado: str | None) -> dict[str, Any]:
     """Missing share, distinct values, inferred type and type mix, constancy and IQR outliers."""
     filas = len(serie)
@@ -107,9 +135,9 @@ def perfil_columna(serie: pd.Series, tipo_declarado: str | None) -> dict[str, An
     faltantes = filas - len(no_nulos)
     # One unsorted count serves both the distinct values and the most frequent one (sorting a
     # million distinct amounts, then counting them again with nunique, was a third of the profile).
-    conteos = no_nulos.value_counts(sort=False)
+    conteos = _conteos(no_nulos)
     distintos = len(conteos)
-    clases = _clases(serie)
+    clases = _clases(serie, conteos)
     if tipo_declarado == "decimal":  # 21, 21.0 and 21.5 are all decimals: no mix to report
         numericas = sum(clases.pop(k, 0) for k in ("entero", "entero escrito como decimal", "decimal"))
         clases = {**({"decimal": numericas} if numericas else {}), **clases}
@@ -163,6 +191,13 @@ def conteo_llave(llave: pd.Series) -> ConteoLlave:
     vacios = int(llave.isna().sum())
     repetidos = int((llave.dropna() if vacios else llave).duplicated().sum())
     return ConteoLlave(vacios, repetidos)
+
+
+def conteo_de_perfil(columna: dict[str, Any]) -> ConteoLlave:
+    """The key's counts read off its column profile: ``perfil_columna`` already counted its
+    distinct values (``duplicated`` on 5M text ids turned each into a Python string: +0.5 GB)."""
+    no_nulos = columna["filas"] - columna["faltantes"]
+    return ConteoLlave(columna["faltantes"], no_nulos - columna["distintos"])
 
 
 def filas_duplicadas(df: pd.DataFrame, llave: str | None = None, conteo: ConteoLlave | None = None) -> int:

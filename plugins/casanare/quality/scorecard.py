@@ -346,7 +346,7 @@ def build_scorecard(
     LEILA-level profile (``casanare.quality.perfil``; ``duplicados_origen``: whole-row duplicates
     of the extracted source, to tell them from those the anonymization created;
     ``perfil_columnas``: ``perfil(df, dataset)`` when the caller already has it)."""
-    from casanare.quality.perfil import conteo_llave, duplicados, llave_declarada, perfil
+    from casanare.quality.perfil import conteo_de_perfil, conteo_llave, duplicados, llave_declarada, perfil
 
     resultados = validacion.get("resultados", [])
     if perfil_columnas is None:
@@ -359,7 +359,9 @@ def build_scorecard(
     # penalty: the catalog declared that trade-off.
     suprimibles = set(dataset.microdatos.cuasi_identificadores) if dataset.microdatos else set()
     requeridas = [c.nombre_salida for c in dataset.columnas_publicadas if c.requerido and c.nombre_salida not in suprimibles]
-    conteo = conteo_llave(df[row_id]) if row_id and row_id in df.columns else None
+    conteo = None
+    if row_id and row_id in df.columns:
+        conteo = conteo_de_perfil(perfil_columnas[row_id]) if row_id in perfil_columnas else conteo_llave(df[row_id])
     criterios: dict[str, dict[str, Any]] = {
         "completitud": completitud(df, requeridas),
         "unicidad": unicidad(df, row_id, conteo),

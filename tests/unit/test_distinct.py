@@ -1,0 +1,56 @@
+"""Distinct values and counts of a text column, by sorting or hashing: always Arrow's answer."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from casanare import distinct
+
+pytestmark = pytest.mark.unit
+
+TEXT = ["Yopal", None, "", "Aguazul", "Yopal", "ñandú €", " Yopal", "x" * 5000, "", None, "Maní", "yopal"]
+
+
+def _arrow(values: pa.Array | pa.ChunkedArray) -> dict[str, int]:
+    counted = pc.value_counts(pc.drop_null(values))
+    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
+
+
+def _ours(values: pa.Array | pa.ChunkedArray) -> dict[str, int]:
+    found, counts = distinct.distinct_counts(values)
+    assert len(found) == len(counts) and counts.dtype == "int64"
+    result = dict(zip(found.to_pylist(), counts.tolist(), strict=True))
+    assert len(result) == len(found)  # each distinct value once
+    return result
+
+
+CASES = {
+    "string": pa.array(TEXT, pa.string()),
+    "large_string": pa.array(TEXT * 3, pa.large_string()),
+    "chunked": pa.chunked_array([pa.array(TEXT[:5]), pa.array(TEXT[5:]), pa.array([], pa.string())]),
+    "unique": pa.array([f"R-{i:05d}" for i in range(3000)]),
+    "all_null": pa.array([None, None], pa.string()),
+    "empty": pa.array([], pa.string()),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("share", [0.0, 1.0])  # 0: always sort; 1: always hash
+def test_sorted_and_hashed_counts_are_arrows_value_counts(monkeypatch, name, share):
+    monkeypatch.setattr(distinct, "CUOTA_PARA_ORDENAR", share)
+    assert _ours(CASES[name]) == _arrow(CASES[name])
+
+
+def test_mostly_distinct_columns_are_sorted_and_repetitive_ones_hashed(monkeypatch):
+    hashed = []
+    real = pc.value_counts
+    monkeypatch.setattr(pc, "value_counts", lambda values: hashed.append(len(values)) or real(values))
+    ids = pa.array([f"R-{i:06d}" for i in range(20_000)] + [None])
+    assert _ours(ids) == _arrow(ids)
+    assert hashed == [20_000]  # only the reference count (nulls dropped): ours sorted
+    hashed.clear()
+    names = pa.array(["Yopal", "Aguazul", "Maní"] * 7000)
+    assert _ours(names) == _arrow(names)
+    assert hashed == [21_000, 21_000]  # ours hashed (few distinct values), then the reference
