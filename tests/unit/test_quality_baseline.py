@@ -324,10 +324,20 @@ def test_range_rules_on_nullable_numbers_are_vectorized_with_the_same_counts(tmp
     assert df["valor"].dtype == "Float64"  # the caller's frame is untouched
 
 
-def test_the_profile_measured_beside_the_suite_is_the_sequential_scorecard(tmp_path, monkeypatch):
-    """``validar`` profiles the columns in a thread while GX runs: same scorecard as one after the other."""
+@pytest.mark.parametrize("beside", [True, False])
+def test_the_profile_measured_beside_the_suite_is_the_sequential_scorecard(tmp_path, monkeypatch, beside):
+    """``validar`` profiles a small table in a thread while GX runs and a large one after GX:
+    the same scorecard as one after the other."""
+    import threading
+
+    from casanare.quality import stage
     from casanare.quality.scorecard import build_scorecard
     from casanare.quality.stage import validar
+
+    threads = []
+    profile = stage.perfil
+    monkeypatch.setattr(stage, "perfil", lambda *a: threads.append(threading.current_thread().name) or profile(*a))
+    monkeypatch.setattr(stage, "FILAS_PERFIL_A_LA_VEZ", 1_000 if beside else 0)
 
     (tmp_path / "expectations").mkdir()
     (tmp_path / "reference").symlink_to(__import__("casanare.settings").settings.include_dir() / "reference")
@@ -344,3 +354,4 @@ def test_the_profile_measured_beside_the_suite_is_the_sequential_scorecard(tmp_p
                                  sha256=None, duplicados_origen=0)
     assert report["puntaje_mintic"] == sequential
     assert report["puntaje_mintic"]["perfil_columnas"]["valor"]["faltantes"] == 1
+    assert len(threads) == 1 and threads[0].startswith("perfil") is beside
