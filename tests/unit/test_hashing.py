@@ -53,17 +53,23 @@ def test_edge_frames_hash_like_pandas():
         assert np.array_equal(hashing.frame_hashes(frame), _pandas(frame))
 
 
-def test_distinct_values_become_python_strings_a_slice_at_a_time(monkeypatch):
-    from pandas.core.util import hashing as pandas_hashing
-
-    sizes = []
-    real = pandas_hashing.hash_array
+def _record_sizes(monkeypatch, module, name: str) -> list[int]:
+    """Wrap ``module.name`` so every call appends the length of its first argument."""
+    sizes: list[int] = []
+    real = getattr(module, name)
 
     def recording(values, *args, **kwargs):
         sizes.append(len(values))
         return real(values, *args, **kwargs)
 
-    monkeypatch.setattr(pandas_hashing, "hash_array", recording)
+    monkeypatch.setattr(module, name, recording)
+    return sizes
+
+
+def test_distinct_values_become_python_strings_a_slice_at_a_time(monkeypatch):
+    from pandas.core.util import hashing as pandas_hashing
+
+    sizes = _record_sizes(monkeypatch, pandas_hashing, "hash_array")
     monkeypatch.setattr(hashing, "_SLICE", 1000)
     ids = pd.Series([f"R-{i:06d}" for i in range(4500)], dtype="str")
     expected = pd.util.hash_pandas_object(ids.astype(object), index=False).to_numpy()
@@ -76,14 +82,7 @@ def test_a_column_is_encoded_a_slice_at_a_time(monkeypatch):
     """No dictionary of the whole column (5M unique ids: +1.4 GB); few names cost few hashes."""
     import pyarrow.compute as pc
 
-    encoded = []
-    real = pc.dictionary_encode
-
-    def recording(values, *args, **kwargs):
-        encoded.append(len(values))
-        return real(values, *args, **kwargs)
-
-    monkeypatch.setattr(pc, "dictionary_encode", recording)
+    encoded = _record_sizes(monkeypatch, pc, "dictionary_encode")
     monkeypatch.setattr(hashing, "_SLICE", 1000)
     names = pd.Series(pa.chunked_array([pa.array(["Yopal", "Maní", None] * 700)] * 2), dtype="str")
     hashes = hashing.column_hashes(names)

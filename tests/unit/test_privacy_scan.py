@@ -197,7 +197,7 @@ def test_amounts_that_look_like_mobile_numbers_do_not_block_a_money_column():
 
 def test_a_column_scanned_in_pieces_has_the_same_counts(monkeypatch):
     """Every count is a sum over values: pieces of 7 rows give the whole column's counts."""
-    from casanare.privacy import prefilter, scan
+    from casanare.privacy import scan
 
     frame, ds = legit_frame()
     people = ["LUZ MARINA ROJAS PÉREZ", "JUAN CARLOS GÓMEZ", None, "Yopal"]
@@ -214,8 +214,8 @@ def test_a_column_scanned_in_pieces_has_the_same_counts(monkeypatch):
     whole = results()
     assert any(r.fuertes for r in whole) and any(r.debiles for r in whole)
     pieces = []
-    counting = prefilter.unique_counts
-    monkeypatch.setattr(prefilter, "unique_counts", lambda values: pieces.append(len(values)) or counting(values))
+    counting = scan.distinct_counts
+    monkeypatch.setattr(scan, "distinct_counts", lambda values: pieces.append(len(values)) or counting(values))
     monkeypatch.setattr(scan, "FILAS_POR_PIEZA", 7)
     assert results() == whole
     assert pieces and max(pieces) == 7

@@ -88,14 +88,6 @@ _TO_ASCII = (
 _TWO_WORDS = rf"{_L}{{3,}}[^\pL\p{{M}}]+(?:{_L}+[^\pL\p{{M}}]+)*?{_L}{{3,}}"
 
 
-def unique_counts(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """Distinct non-null values and how many rows hold each (sorted when mostly distinct: a
-    million unique ids took +0.2 GB of hash table)."""
-    from casanare.distinct import distinct_counts
-
-    return distinct_counts(values)
-
-
 def matches(values: pa.Array, pattern: str) -> np.ndarray:
     return _np(pc.match_substring_regex(values, pattern))
 

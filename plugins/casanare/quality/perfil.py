@@ -67,18 +67,18 @@ def _clases_texto(serie: pd.Series, conteos: pd.Series | None = None) -> dict[st
     return {str(k): int(v) for k, v in totals.items()}
 
 
-def _clases(serie: pd.Series, conteos: pd.Series | None = None) -> dict[str, int]:
+def _clases(valores: pd.Series, conteos: pd.Series | None = None) -> dict[str, int]:
+    """Kinds of the non-null ``valores`` (``conteos``: their ``value_counts``, if known)."""
     import pandas as pd
 
-    valores = serie.dropna()
     if not len(valores):
         return {}
-    kind = serie.dtype.kind
-    if kind == "b" or str(serie.dtype) == "boolean":
+    kind = valores.dtype.kind
+    if kind == "b" or str(valores.dtype) == "boolean":
         return {"booleano": len(valores)}
-    if kind in "iu" or str(serie.dtype).startswith(("Int", "UInt")):
+    if kind in "iu" or str(valores.dtype).startswith(("Int", "UInt")):
         return {"entero": len(valores)}
-    if kind == "f" or str(serie.dtype).startswith("Float"):
+    if kind == "f" or str(valores.dtype).startswith("Float"):
         numeros = pd.to_numeric(valores, errors="coerce").astype(float)
         enteros = int((numeros == numeros.round()).sum())
         return {k: v for k, v in (("entero escrito como decimal", enteros), ("decimal", len(valores) - enteros)) if v}
@@ -137,7 +137,7 @@ def perfil_columna(serie: pd.Series, tipo_declarado: str | None) -> dict[str, An
     # million distinct amounts, then counting them again with nunique, was a third of the profile).
     conteos = _conteos(no_nulos)
     distintos = len(conteos)
-    clases = _clases(serie, conteos)
+    clases = _clases(no_nulos, conteos)
     if tipo_declarado == "decimal":  # 21, 21.0 and 21.5 are all decimals: no mix to report
         numericas = sum(clases.pop(k, 0) for k in ("entero", "entero escrito como decimal", "decimal"))
         clases = {**({"decimal": numericas} if numericas else {}), **clases}

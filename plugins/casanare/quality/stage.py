@@ -51,22 +51,19 @@ def validar(
     """
     ahora = ahora or datetime.now(UTC)
     suite = allow_privacy_suppression(merged_suite(dataset), privacidad, len(df))
-    if len(df) <= FILAS_PERFIL_A_LA_VEZ:
-        # The column profile does not depend on GX's results: it is measured while the suite runs
-        # (its counts run in Arrow and numpy, which release the GIL that GX holds). 1M rows:
-        # 5.6 s instead of 6.2 s, for 0.13 GB more at the peak.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfil") as pool:
-            columnas = pool.submit(perfil, df, dataset)
-            report = run_suite(df, dataset, run_name=run_name, docs_dir=docs_dir, suite=suite,
-                               raise_on_critical=False)
-            perfil_columnas = columnas.result()
-    else:
-        # A large table is profiled after GX, not beside it: at 5M rows both at once peaked at
-        # 3.9 GB, one after the other at 3.1 GB in the same 15 s. GX's freed copies go back to
-        # the system first, so the profile does not land on top of them.
+    # The column profile does not depend on GX's results. Up to FILAS_PERFIL_A_LA_VEZ rows it is
+    # measured while the suite runs (its counts run in Arrow and numpy, which release the GIL
+    # that GX holds; 1M rows: 5.6 s instead of 6.2 s, for 0.13 GB more at the peak). A larger
+    # table is profiled after GX, once GX's freed copies went back to the system: at 5M rows both
+    # at once peaked at 3.9 GB, one after the other at 3.1 GB in the same 15 s.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfil") as pool:
+        columnas = pool.submit(perfil, df, dataset) if len(df) <= FILAS_PERFIL_A_LA_VEZ else None
         report = run_suite(df, dataset, run_name=run_name, docs_dir=docs_dir, suite=suite, raise_on_critical=False)
-        liberar()
-        perfil_columnas = perfil(df, dataset)
+        if columnas is not None:
+            perfil_columnas = columnas.result()
+        else:
+            liberar()
+            perfil_columnas = perfil(df, dataset)
     sha = (extraccion or {}).get("sha256")
     report["puntaje_mintic"] = build_scorecard(
         df,
