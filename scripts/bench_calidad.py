@@ -6,8 +6,9 @@ Builds a synthetic published frame shaped like the dataset (valid values, so eve
 evaluated on every row), then times, on the same frame and with the same merged suite:
 
 - ``checkpoint.run`` alone, on a context prepared beforehand, without Data Docs;
-- ``validation.run_suite`` whole: context with the file-backed results store, suite, dtype
-  normalization, checkpoint with the Data Docs action, report;
+- ``validation.run_suite`` whole: in-memory context, suite, dtype normalization, the run
+  (without GX's batch fingerprint, see ``validation._sin_huella_de_lote``), the result stored
+  with its Data Docs page, report;
 - ``scorecard.build_scorecard`` (the MinTIC criteria) on top.
 
 Target: ``run_suite`` ≤ 1.5 × the bare ``checkpoint.run``. Prints Spanish results.

@@ -19,14 +19,48 @@ MUESTRA = 65_536
 CUOTA_PARA_ORDENAR = 0.5
 
 
+#: Sorted values compared with their neighbours this many at a time by :func:`distinct_count`.
+TRAMO = 1 << 20
+
+
+def _non_null(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    values = pc.drop_null(values)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _hash_it(values: pa.Array) -> bool:
+    """True when the first values say the column repeats enough for a hash table to stay small."""
+    sample = values.slice(0, MUESTRA)
+    return len(values) == 0 or pc.count_distinct(sample).as_py() <= CUOTA_PARA_ORDENAR * len(sample)
+
+
+def distinct_count(values: pa.Array | pa.ChunkedArray) -> int:
+    """How many distinct non-null values (``pc.count_distinct``'s answer).
+
+    A mostly distinct column is sorted by index and its sorted values are taken ``TRAMO`` at a
+    time, each compared with its neighbour: no copy of the column in sorted order and no array
+    of its distinct values (5M ids: +0.4 GB, the joined column included; :func:`distinct_counts`
+    +0.6 GB).
+    """
+    values = _non_null(values)  # one array: Arrow's take on chunks joins them again for each piece
+    if _hash_it(values):
+        return pc.count_distinct(values).as_py()
+    order = pc.array_sort_indices(values)
+    runs, last = 0, None
+    for start in range(0, len(values), TRAMO):
+        piece = pc.take(values, order.slice(start, TRAMO))
+        changes = pc.sum(pc.not_equal(piece.slice(1), piece.slice(0, len(piece) - 1))).as_py() or 0
+        # A value may run on from the previous piece: then its first row here starts no new run.
+        runs += changes + int(last is None or piece[0].as_py() != last)
+        last = piece[len(piece) - 1].as_py()
+    return runs
+
+
 def distinct_counts(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """Distinct non-null values and how many rows hold each (int64), in no promised order."""
-    values = pc.drop_null(values)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = _non_null(values)
     n = len(values)
-    sample = values.slice(0, MUESTRA)
-    if n == 0 or pc.count_distinct(sample).as_py() <= CUOTA_PARA_ORDENAR * len(sample):
+    if _hash_it(values):
         counted = pc.value_counts(values)
         return counted.field("values"), counted.field("counts").to_numpy(zero_copy_only=False)
     ordered = values.take(pc.array_sort_indices(values))

@@ -319,6 +319,6 @@ class ColumnReader:
             raise KeyError(column)
         return self._storage.read_parquet(self._name, columns=[column])[column]
 
-    def read(self) -> pd.DataFrame:
-        """The whole table."""
-        return self._storage.read_parquet(self._name)
+    def read(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The whole table, or these of its columns."""
+        return self._storage.read_parquet(self._name, columns=columns)

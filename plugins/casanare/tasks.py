@@ -231,14 +231,12 @@ def run_validate(slug: str, run_id: str) -> dict[str, Any]:
     with stage(area, "validar"):
         # Source duplicates, so the scorecard can tell them from those the anonymization created.
         duplicados_origen = _source_duplicates(area, ds)
-        frame = area.read_parquet("anonimizado.parquet")
         docs = settings.data_docs_dir() / ds.slug
         report = validar(
-            frame, ds, run_name=area.url.rsplit("/", 1)[-1], docs_dir=docs,
+            ColumnReader(area, "anonimizado.parquet"), ds, run_name=area.url.rsplit("/", 1)[-1], docs_dir=docs,
             privacidad=area.stage("anonimizar"), extraccion=area.stage("extraer"), historial=state.history(),
             duplicados_origen=duplicados_origen,
         )
-        del frame
         # Recorded before failing, so a stopped run keeps its Data Docs link and scorecard.
         resumen = resumen_manifiesto(report)
         area.write_manifest(calidad=resumen, puntaje_mintic=report["puntaje_mintic"])

@@ -191,9 +191,14 @@ def test_mostly_unique_identifiers_are_counted_by_sorting_with_the_same_answer(m
         real = getattr(pc, name)
         monkeypatch.setattr(pc, name, lambda values, *a, _real=real, **k: hashed.append(len(values)) or _real(values, *a, **k))
     monkeypatch.setattr(distinct, "MUESTRA", 100)
+    monkeypatch.setattr(distinct, "TRAMO", 1_000)
+    taken = []
+    take = pc.take
+    monkeypatch.setattr(pc, "take", lambda values, indices: taken.append(len(indices)) or take(values, indices))
     for dtype in (object, pd.StringDtype("pyarrow", na_value=np.nan)):
         assert duplicated_keys(pd.DataFrame({"id": pd.Series(keys, dtype=dtype)}), "id", {"id": "text"}) == 5
     assert hashed == [100]  # only the sample was hashed: no hash table of every identifier
+    assert taken == [1_000, 1_000, 1_000, 4]  # and the sorted identifiers (with the empty one) a piece at a time
 
 
 def test_a_snapshot_read_one_column_at_a_time_diffs_like_the_whole_table(tmp_path, monkeypatch) -> None:

@@ -54,3 +54,23 @@ def test_mostly_distinct_columns_are_sorted_and_repetitive_ones_hashed(monkeypat
     names = pa.array(["Yopal", "Aguazul", "Maní"] * 7000)
     assert _ours(names) == _arrow(names)
     assert hashed == [21_000, 21_000]  # ours hashed (few distinct values), then the reference
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("share", [0.0, 1.0])
+@pytest.mark.parametrize("piece", [1, 2, 7, 1 << 20])
+def test_the_distinct_count_is_arrows_count_distinct(monkeypatch, name, share, piece):
+    """Sorted and compared ``TRAMO`` values at a time (runs that cross a piece counted once)."""
+    monkeypatch.setattr(distinct, "CUOTA_PARA_ORDENAR", share)
+    monkeypatch.setattr(distinct, "TRAMO", piece)
+    assert distinct.distinct_count(CASES[name]) == pc.count_distinct(CASES[name]).as_py()
+
+
+def test_a_mostly_distinct_count_never_holds_the_column_in_sorted_order(monkeypatch):
+    taken = []
+    real = pc.take
+    monkeypatch.setattr(pc, "take", lambda values, indices: taken.append(len(indices)) or real(values, indices))
+    monkeypatch.setattr(distinct, "TRAMO", 1000)
+    ids = pa.array([f"R-{i % 4500:06d}" for i in range(5000)])
+    assert distinct.distinct_count(ids) == 4500
+    assert taken == [1000] * 5
