@@ -56,7 +56,7 @@ def validar(
     suite = allow_privacy_suppression(merged_suite(dataset), privacidad, filas)
     with Validacion(dataset, suite, run_name=run_name, docs_dir=docs_dir) as validacion:
         # 5M rows: the table (1.3 GB) and GX's hashing of the unique ids (+1.2 GB) no longer
-        # meet; the rule alone peaked at 1.9 GB of the whole stage's former 3.1 GB.
+        # meet. The stage alone: 3.11 -> 2.49 GB at its peak, in the same 22 s.
         for columna in columnas_aparte(suite, filas):
             validacion.columna(columna, _leer(tabla, [columna]))
             liberar()
