@@ -317,7 +317,7 @@ class ColumnReader:
     def __getitem__(self, column: str) -> pd.Series:
         if column not in self.columns:
             raise KeyError(column)
-        return self._storage.read_parquet(self._name, columns=[column])[column]
+        return self.read([column])[column]
 
     def read(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The whole table, or these of its columns."""

@@ -254,10 +254,7 @@ def _sin_huella_de_lote() -> Iterator[None]:
     """
     from great_expectations.execution_engine import pandas_execution_engine as engine
 
-    if not hasattr(engine, "HASH_THRESHOLD"):  # GX moved it: fingerprinting stays on, results are the same
-        yield
-        return
-    antes = engine.HASH_THRESHOLD
+    antes = engine.HASH_THRESHOLD  # pinned GX has it; test_gx_does_not_fingerprint_the_validated_frame checks
     engine.HASH_THRESHOLD = 0
     try:
         yield
