@@ -409,7 +409,7 @@ class Store:
             for (table,) in conn.execute("SELECT tbl FROM datasets").fetchall():
                 conn.execute(f'DROP TABLE IF EXISTS "{table}"')
             for (table,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'stage_%'"
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'stage_%' OR name LIKE 'out_%')"
             ).fetchall():
                 conn.execute(f'DROP TABLE IF EXISTS "{table}"')
             conn.execute("DELETE FROM datasets")
@@ -523,15 +523,21 @@ class Store:
             created = self._swap(conn, dataset, dataset.view, zip(keys, values, strict=True))
         return upsert_result(created=created)
 
-    def swap_rows(
-        self,
-        conn: sqlite3.Connection,
-        dataset: Dataset,
-        view: dict[str, Any],
-        rows: Iterable[tuple[tuple[str, ...], tuple[Any, ...]]],
+    def swap_rows_from(
+        self, conn: sqlite3.Connection, dataset: Dataset, view: dict[str, Any], keys: list[str], select: str
     ) -> int:
-        """Public wrapper of the table swap, used by the DSMAPI apply (caller holds the transaction)."""
-        return self._swap(conn, dataset, view, rows)
+        """Replace every row with those of ``select`` (one value per key, stored form), in one statement.
+
+        Used by the DSMAPI apply, whose rows are already converted (caller holds the transaction).
+        """
+        table = self._new_table(conn, view["columns"], view["metadata"].get("rowIdentifier"))
+        stamp = time.time()
+        columns = ", ".join(["_created_at", "_updated_at"] + [quote_field(k) for k in keys])
+        created = conn.execute(
+            f'INSERT INTO "{table}" ({columns}) SELECT ?, ?, * FROM ({select})', (stamp, stamp)
+        ).rowcount
+        self._point_to(conn, dataset, view, table)
+        return created
 
     def _swap(
         self,
@@ -558,13 +564,18 @@ class Store:
                 batch = []
         if batch:
             created += _insert_batch(conn, table, batch_keys, batch, sql_cache, rid)  # type: ignore[arg-type]
+        self._point_to(conn, dataset, view, table)
+        return created
+
+    @staticmethod
+    def _point_to(conn: sqlite3.Connection, dataset: Dataset, view: dict[str, Any], table: str) -> None:
+        """Drop the dataset's old rows table and point the dataset (and its new view) at ``table``."""
         conn.execute(f'DROP TABLE IF EXISTS "{dataset.table}"')
         stamp_int = now_epoch()
         conn.execute(
             "UPDATE datasets SET tbl = ?, view = ?, rows_updated_at = ?, view_last_modified = ? WHERE id = ?",
             (table, json.dumps(view, ensure_ascii=False), stamp_int, stamp_int, dataset.id),
         )
-        return created
 
     def delete_row(self, dataset_id: str, key: str) -> dict[str, int]:
         """Delete one row by row identifier value (or ``:id``).

@@ -19,6 +19,10 @@ DATE_TYPES = frozenset({"calendar_date", "date", "floating_timestamp"})
 BOOL_TYPES = frozenset({"checkbox", "boolean"})
 TEXT_TYPES = frozenset({"text", "html", "email", "phone", "plain_text"})
 
+# Fast paths for the common plain forms: exactly what the general parsers return for them
+# (ASCII only: ``\d`` in the general patterns also admits other scripts' digits; years from
+# 1000 only: ``strftime`` does not pad smaller years). A 1M-row revision converts every cell.
+_PLAIN_STAMP_RE = re.compile(r"([1-9][0-9]{3})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}):([0-9]{2}))?\Z")
 _DATE_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$"
@@ -58,6 +62,11 @@ def sql_affinity(kind: str) -> str:
     return {"number": "NUMERIC", "bool": "INTEGER"}.get(kind, "TEXT")
 
 
+def converter(kind: str) -> Any:
+    """The function :func:`coerce` applies to a non-null value of ``kind``."""
+    return _CONVERTERS.get(kind, _coerce_json)
+
+
 def coerce(kind: str, value: Any) -> Any:
     """Convert an incoming JSON (or CSV text) value to its stored form.
 
@@ -71,17 +80,7 @@ def coerce(kind: str, value: Any) -> Any:
     Raises:
         CoercionError: If the value does not fit the type.
     """
-    if value is None:
-        return None
-    if kind == "text":
-        return _coerce_text(value)
-    if kind == "number":
-        return coerce_number(value)
-    if kind == "date":
-        return coerce_date(value)
-    if kind == "bool":
-        return _coerce_bool(value)
-    return _coerce_json(value)
+    return None if value is None else converter(kind)(value)
 
 
 def _coerce_text(value: Any) -> str:
@@ -94,6 +93,9 @@ def _coerce_text(value: Any) -> str:
 
 def coerce_number(value: Any) -> int | float | None:
     """Parse a number from a JSON number or a numeric string (SODA accepts both)."""
+    if type(value) is str:
+        plain = _plain_number(value)
+        return _parse_number(value) if plain is None else plain
     if isinstance(value, bool):
         raise CoercionError("expected a number")
     if isinstance(value, int):
@@ -104,6 +106,30 @@ def coerce_number(value: Any) -> int | float | None:
         return value
     if not isinstance(value, str):
         raise CoercionError("expected a number")
+    return _parse_number(value)
+
+
+def _plain_number(value: str) -> int | float | None:
+    """``-123`` or ``4.50`` (ASCII digits, up to 18 of them) as :func:`_parse_number` reads it; else None.
+
+    String methods instead of a regular expression: a 1M-row revision converts millions of cells.
+    """
+    digits = value[1:] if value[:1] == "-" else value
+    if not digits.isascii():
+        return None
+    whole, dot, fraction = digits.partition(".")
+    if not whole.isdigit():
+        return None
+    if not dot:
+        return int(value) if len(whole) <= 18 else None
+    if not fraction.isdigit() or len(whole) > 17 or len(fraction) > 17:
+        return None
+    # Integral values stay ints (as in the general parser); a correctly rounded float of the same text otherwise.
+    return int(value.partition(".")[0]) if fraction.strip("0") == "" else float(value)
+
+
+def _parse_number(value: str) -> int | float | None:
+    """The general parser behind :func:`coerce_number` (any text :class:`~decimal.Decimal` reads)."""
     text = value.strip()
     if text == "":
         return None
@@ -123,6 +149,19 @@ def coerce_date(value: Any) -> str | None:
     """Normalize a floating timestamp to ``YYYY-MM-DDTHH:MM:SS.mmm``."""
     if not isinstance(value, str):
         raise CoercionError("expected a floating timestamp")
+    plain = _PLAIN_STAMP_RE.match(value)
+    if plain:
+        try:
+            year, month, day, hour, minute, second = plain.groups()
+            dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        except ValueError as exc:
+            raise CoercionError("invalid calendar date") from exc
+        return value + (".000" if plain.group(4) else "T00:00:00.000")
+    return _parse_date(value)
+
+
+def _parse_date(value: str) -> str | None:
+    """The general parser behind :func:`coerce_date`."""
     text = value.strip()
     if text == "":
         return None
@@ -256,3 +295,6 @@ def decode_sid(value: Any) -> int:
         except ValueError as exc:
             raise CoercionError("invalid :id") from exc
     raise CoercionError("invalid :id")
+
+
+_CONVERTERS = {"text": _coerce_text, "number": coerce_number, "date": coerce_date, "bool": _coerce_bool}

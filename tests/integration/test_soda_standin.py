@@ -357,6 +357,52 @@ def test_socrata_py_replace_revision_is_atomic(
     assert client.get_metadata(CONTRACTS)["description"] == "Reemplazo"
 
 
+def test_output_schema_rows_errors_and_apply_come_from_one_computation(
+    portal: PortalHandle, client: Socrata, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An output schema is computed once: its rows, its error rows, the row-id check and the apply
+    all see the same converted values; rows a transform cannot convert are counted and not published."""
+    import pandas as pd
+    from socrata import Socrata as Publisher
+    from socrata.authorization import Authorization
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(portal.cert_path))
+    publisher = Publisher(Authorization(portal.domain, USER, PASSWORD))
+    revision = publisher.views.lookup(CONTRACTS).revisions.create_replace_revision()
+    frame = pd.DataFrame({
+        "id_contrato": ["A1", "A2", "A3", "A4", "A5"],
+        "valor": ["10", "2.50", "doce", "1.000,5", ""],
+        "fecha": ["2025-01-31", "2025-02-30", "2025-03-01T08:30:00", "2025-03-02", "2025-03-03"],
+        "activo": ["true", "false", "true", "no", ""],
+        "municipio": ["Yopal", "Maní", "Orocué", "", "Aguazul"],
+    })
+    source = revision.create_upload("contratos.csv").df(frame)
+    typed = source.get_latest_input_schema().get_latest_output_schema().wait_for_finish(sleeptime=0.05)
+    # A2 (30 February), A3 ("doce") and A4 (a decimal comma) cannot be converted.
+    assert typed.attributes["error_count"] == 3
+    assert len(typed.schema_errors()) == 3
+    assert typed.rows() == [
+        {"id_contrato": "A1", "valor": "10", "fecha": "2025-01-31T00:00:00.000", "activo": True,
+         "municipio": "Yopal"},
+        {"id_contrato": "A5", "valor": None, "fecha": "2025-03-03T00:00:00.000", "activo": None,
+         "municipio": "Aguazul"},
+    ]
+    # A new output schema is computed in the background (a request for its rows waits for them).
+    as_text = (typed.change_column_transform("valor").to("to_text(`valor`)")
+               .change_column_transform("fecha").to("to_text(`fecha`)").run())
+    assert [r["valor"] for r in as_text.rows()] == ["10", "2.50", "doce", "1.000,5", None]
+    assert as_text.validate_row_id("id_contrato") is True
+    assert as_text.validate_row_id("municipio") is False  # A4 has none
+    assert as_text.wait_for_finish(sleeptime=0.05).attributes["error_count"] == 0
+    job = revision.apply(output_schema=typed).wait_for_finish(sleeptime=0.05, timeout=60)
+    assert job.attributes["status"] == "successful"
+    assert client.get(CONTRACTS, order="id_contrato") == [
+        {"id_contrato": "A1", "valor": "10", "fecha": "2025-01-31T00:00:00.000", "activo": True,
+         "municipio": "Yopal"},
+        {"id_contrato": "A5", "fecha": "2025-03-03T00:00:00.000", "municipio": "Aguazul"},
+    ]
+
+
 def test_socrata_py_creates_a_dataset_with_its_schema_and_row_id(
     portal: PortalHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
