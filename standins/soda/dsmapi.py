@@ -550,7 +550,7 @@ class Dsmapi:
         """
         table = _output_table(output_id)
         kinds = [t.kind_of(c["transform"]["output_soql_type"]) for c in out_columns]
-        values = [f"v{i}" for i in range(len(out_columns))]
+        values = _value_columns(out_columns)
         cells = []
         for kind, column in zip(kinds, out_columns, strict=True):
             staged = f"c{column['transform']['_input_position']}"
@@ -572,7 +572,7 @@ class Dsmapi:
     def _output_rows(conn: Any, output_id: int, out_columns: list[dict[str, Any]]) -> Any:
         """Yield ``(keys, values_or_None)`` per row of a computed output; ``None`` marks a row with errors."""
         keys = tuple(c["field_name"] for c in out_columns)
-        values = ", ".join(f"v{i}" for i in range(len(out_columns)))
+        values = ", ".join(_value_columns(out_columns))
         cursor = conn.execute(f'SELECT err, {values} FROM "{_output_table(output_id)}" ORDER BY n')
         while batch := cursor.fetchmany(5000):
             for err, *row in batch:
@@ -595,7 +595,7 @@ class Dsmapi:
         if output_id == "latest":
             chosen = max(outputs, key=lambda o: o["id"])
         else:
-            chosen = next((o for o in outputs if o["id"] == int(output_id)), None)
+            chosen = _find_output(schema, int(output_id))
             if chosen is None:
                 raise PortalError(404, "not_found", f"Output schema {output_id} not found")
         base = f"{PREFIX}/source/{source_id}/schema/{input_id}/output/{chosen['id']}"
@@ -632,7 +632,7 @@ class Dsmapi:
             # The store's write lock serializes writers, so the source read inside it is current.
             with self.store.write_transaction() as conn:
                 source, schema = self.find_schemas(source_id, input_id)
-                output = next(o for o in schema["output_schemas"] if o["id"] == output_id)
+                output = _find_output(schema, output_id)
                 errors = self._materialize(conn, input_id, output_id, output["output_columns"])
                 now = iso_now()
                 output.update(error_count=errors, completed_at=now, finished_at=now)
@@ -641,11 +641,11 @@ class Dsmapi:
             LOG.exception("transforms of output schema %s crashed", output_id)
             with self.store.write_transaction() as conn:
                 source, schema = self.find_schemas(source_id, input_id)
-                output = next(o for o in schema["output_schemas"] if o["id"] == output_id)
-                output["failed_at"] = iso_now()
+                _find_output(schema, output_id)["failed_at"] = iso_now()
                 self.store.put_object(conn, "source", source_id, source)
         finally:
-            self._computing.pop(output_id, threading.Event()).set()
+            if pending := self._computing.pop(output_id, None):
+                pending.set()
 
     def _computed_output(self, source_id: int, input_id: int, output_id: int) -> dict[str, Any]:
         """The output schema once its rows are computed (a request for them waits, as on DSMAPI).
@@ -656,8 +656,7 @@ class Dsmapi:
         pending = self._computing.get(output_id)
         if pending is not None:
             pending.wait(_COMPUTE_WAIT_S)
-        _, schema = self.find_schemas(source_id, input_id)
-        chosen = next((o for o in schema["output_schemas"] if o["id"] == output_id), None)
+        chosen = _find_output(self.find_schemas(source_id, input_id)[1], output_id)
         if chosen is None:
             raise PortalError(404, "not_found", f"Output schema {output_id} not found")
         if not chosen.get("completed_at"):
@@ -770,28 +769,26 @@ class Dsmapi:
         with self.store.write_transaction() as conn:
             self.store.put_object(conn, "job", job["id"], job)
 
-    def _locate_output(self, output_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _locate_output(self, output_id: int) -> dict[str, Any]:
         for source in self.store.list_objects("source"):
             for schema in source["schemas"]:
-                for output in schema["output_schemas"]:
-                    if output["id"] == output_id:
-                        return schema, output
+                if output := _find_output(schema, output_id):
+                    return output
         raise PortalError(400, "invalid_request", f"Output schema {output_id} not found")
 
     def _publish(self, rev: dict[str, Any]) -> None:
         """Apply metadata and data of a revision in a single transaction."""
         output_id = rev.get("output_schema_id")
-        located = self._locate_output(int(output_id)) if output_id else None
+        output = self._locate_output(int(output_id)) if output_id else None
         with self.store.write_transaction() as conn:
             dataset = self.store._load(conn, rev["fourfour"])
             view = merge_view(dataset.view, rev.get("metadata") or {})
-            if located is None:
+            if output is None:
                 conn.execute(
                     "UPDATE datasets SET view = ?, view_last_modified = ? WHERE id = ?",
                     (_dumps(view), int(time.time()), dataset.id),
                 )
                 return
-            _, output = located
             columns = output["output_columns"]
             action = rev["action"]["type"]
             view["publicationStage"] = "published"
@@ -800,10 +797,9 @@ class Dsmapi:
                 # dataset's schema (columns, types, row identifier) in the same transaction.
                 # Rows with errors are not imported, as on the portal.
                 view = _view_with_columns(view, columns)
-                values = [f"v{i}" for i in range(len(columns))]
                 self.store.swap_rows_from(
                     conn, dataset, view, [c["field_name"] for c in columns],
-                    f'SELECT {", ".join(values)} FROM "{_output_table(output["id"])}" WHERE err = 0 ORDER BY n',
+                    f'SELECT {", ".join(_value_columns(columns))} FROM "{_output_table(output["id"])}" WHERE err = 0 ORDER BY n',
                 )
             else:
                 rows = (
@@ -839,6 +835,16 @@ class Dsmapi:
 _FAILED = b"\x00"
 #: How long a request for an output schema's rows waits for them to be computed.
 _COMPUTE_WAIT_S = 600.0
+
+
+def _value_columns(out_columns: list[dict[str, Any]]) -> list[str]:
+    """The names of an output table's value columns, one per output column in order."""
+    return [f"v{i}" for i in range(len(out_columns))]
+
+
+def _find_output(schema: dict[str, Any], output_id: int) -> dict[str, Any] | None:
+    """The output schema ``output_id`` of an input schema, if it has one."""
+    return next((o for o in schema["output_schemas"] if o["id"] == output_id), None)
 
 
 def _output_table(output_id: int) -> str:
