@@ -61,7 +61,9 @@ _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
+    # Accents off: delete exactly the combining characters present (one C pass, not one per character).
+    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
+    plain = decomposed.translate(marks).upper()
     return " ".join(re.findall(r"[A-Z0-9]+", plain))
 
 
@@ -94,11 +96,18 @@ class Identifiers:
         candidates = set(_DIGIT_RUN.findall(text)) | {_digits(m.group()) for m in _LAYOUTS.finditer(text)}
         found += len(candidates & self.numbers)
         found += len({e.lower() for e in _EMAIL.findall(text)} & self.emails)
-        folded = f" {_fold(text)} "
-        tokens = set(folded.split())
-        for phrase, needed in self.phrase_tokens.items():
-            if needed <= tokens and f" {phrase} " in folded:
-                found += 1
+        words = _fold(text).split()
+        tokens = set(words)
+        phrases = [p.split() for p, needed in self.phrase_tokens.items() if needed <= tokens]
+        if phrases:
+            # A phrase is in the text when its words follow each other there. Looking where its
+            # rarest word stands replaces a substring search of the whole text per phrase.
+            where: dict[str, list[int]] = {}
+            for i, word in enumerate(words):
+                where.setdefault(word, []).append(i)
+            for phrase in phrases:
+                k = min(range(len(phrase)), key=lambda j: len(where[phrase[j]]))
+                found += any(words[i - k:i - k + len(phrase)] == phrase for i in where[phrase[k]] if i >= k)
         return found
 
 

@@ -600,7 +600,7 @@ def write_downloads(
         finally:
             shared.stop(k)  # a failed writer must not hold the others back
 
-    # The three files are written at the same time: Arrow's compute kernels, zlib and file
+    # The three files are written at the same time: Arrow's compute kernels, ISA-L's deflate and file
     # writes release the GIL, so on two cores this takes about half the time of one after another.
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="descargas") as pool:
         jobs = [pool.submit(write, files["datos.csv"], 0, lambda fh, rows: _write_csv(table, fh, tipos, rows)),
