@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 MUESTRA = 65_536
 #: Share of distinct values in the sample above which the column is sorted instead of hashed.
 CUOTA_PARA_ORDENAR = 0.5
+#: Share of distinct values in a spread sample above which :func:`value_counts` keeps every row.
+CUOTA_TAL_CUAL = 0.99
 
 
 #: Sorted values compared with their neighbours this many at a time by :func:`distinct_count`.
@@ -32,6 +34,32 @@ def _hash_it(values: pa.Array) -> bool:
     """True when the first values say the column repeats enough for a hash table to stay small."""
     sample = values.slice(0, MUESTRA)
     return len(values) == 0 or pc.count_distinct(sample).as_py() <= CUOTA_PARA_ORDENAR * len(sample)
+
+
+def value_counts(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Non-null values with how many rows hold each, for counts that are sums over values.
+
+    A column that repeats is reduced to its distinct values (:func:`distinct_counts`). One whose
+    rows are nearly all distinct is returned as it stands, each row counted once: a sum over its
+    values is the same, and sorting 1M unique identifiers to find no repeats took 0.5 s.
+    """
+    values = _non_null(values)
+    if _nearly_all_distinct(values):
+        return values, np.ones(len(values), dtype=np.int64)
+    return distinct_counts(values)
+
+
+def _nearly_all_distinct(values: pa.Array) -> bool:
+    """True when rows spread over the whole column are all but distinct.
+
+    Spread, not the first rows: the 1M-row budget source shows 65,536 different codes in its
+    first 65,536 rows and only 90,910 in all.
+    """
+    n = len(values)
+    if n <= MUESTRA:
+        return False
+    sample = values.take(pa.array(np.arange(0, n, n // MUESTRA)[:MUESTRA]))
+    return pc.count_distinct(sample).as_py() >= CUOTA_TAL_CUAL * len(sample)
 
 
 def distinct_count(values: pa.Array | pa.ChunkedArray) -> int:

@@ -74,3 +74,33 @@ def test_a_mostly_distinct_count_never_holds_the_column_in_sorted_order(monkeypa
     ids = pa.array([f"R-{i % 4500:06d}" for i in range(5000)])
     assert distinct.distinct_count(ids) == 4500
     assert taken == [1000] * 5
+
+
+def _summed(found: pa.Array, counts) -> dict[str, int]:
+    """Counts per value, adding up the rows of a value returned more than once."""
+    total: dict[str, int] = {}
+    for value, n in zip(found.to_pylist(), counts.tolist(), strict=True):
+        total[value] = total.get(value, 0) + n
+    return total
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("keep", [0.0, 1.1])  # 0: every large column kept as it stands; 1.1: always reduced
+def test_value_counts_sum_to_arrows_value_counts(monkeypatch, name, keep):
+    monkeypatch.setattr(distinct, "CUOTA_TAL_CUAL", keep)
+    monkeypatch.setattr(distinct, "MUESTRA", 16)
+    found, counts = distinct.value_counts(CASES[name])
+    assert counts.dtype == "int64" and len(found) == len(counts) and found.null_count == 0
+    assert _summed(found, counts) == _arrow(CASES[name])
+
+
+def test_only_nearly_all_distinct_columns_are_kept_as_they_stand():
+    ids = pa.array([f"R-{i:06d}" for i in range(200_000)] + [None, "R-000001"])
+    found, counts = distinct.value_counts(ids)
+    assert len(found) == 200_001 and set(counts.tolist()) == {1}  # every non-null row, one each
+    assert _summed(found, counts) == _arrow(ids)
+    # The first 65,536 rows are all different, but the column holds each code four times.
+    codes = pa.array([f"2.3.{i % 100_000:06d}" for i in range(400_000)])
+    assert pc.count_distinct(codes.slice(0, distinct.MUESTRA)).as_py() == distinct.MUESTRA
+    found, counts = distinct.value_counts(codes)
+    assert len(found) == 100_000 and set(counts.tolist()) == {4}

@@ -214,8 +214,8 @@ def test_a_column_scanned_in_pieces_has_the_same_counts(monkeypatch):
     whole = results()
     assert any(r.fuertes for r in whole) and any(r.debiles for r in whole)
     pieces = []
-    counting = scan.distinct_counts
-    monkeypatch.setattr(scan, "distinct_counts", lambda values: pieces.append(len(values)) or counting(values))
+    counting = scan.value_counts
+    monkeypatch.setattr(scan, "value_counts", lambda values: pieces.append(len(values)) or counting(values))
     monkeypatch.setattr(scan, "FILAS_POR_PIEZA", 7)
     assert results() == whole
     assert pieces and max(pieces) == 7
