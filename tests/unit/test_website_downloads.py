@@ -103,9 +103,10 @@ def test_the_sheet_is_deflated_by_isal():
     """
     import zlib
 
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
-    big = pd.concat([frame()] * 4000, ignore_index=True)  # several batches of the writer
+    big = pd.concat([frame()] * 2100, ignore_index=True)  # two batches of the writer (10,000 rows each)
+    assert len(big) > downloads.BATCH_ROWS
     data = xlsx_bytes(big, sheet="prueba")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None  # every entry's CRC checks out
@@ -114,8 +115,8 @@ def test_the_sheet_is_deflated_by_isal():
     assert zlib.decompress(stored, -15) == xml
     by_zlib = zlib.compressobj(1, zlib.DEFLATED, -15)
     assert stored != by_zlib.compress(xml) + by_zlib.flush()
-    rows = list(load_workbook(io.BytesIO(data), read_only=True)["prueba"].iter_rows(values_only=True))
-    assert len(rows) == 1 + len(big) and rows[-1][0] == "'@SUM(A1)" and rows[-1][1] is None
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("prueba").to_python()
+    assert len(rows) == 1 + len(big) and rows[-1][0] == "'@SUM(A1)" and rows[-1][1] == ""
 
 
 def test_json_rows_are_plain_values():
@@ -280,3 +281,17 @@ def test_each_batch_is_formatted_once_for_the_three_files(tmp_path, monkeypatch)
     assert set(files) == {"datos.csv", "datos.json", "datos.xlsx"}
     # Two decimal columns × ten batches, each formatted once (never a whole column at once).
     assert sorted(formatted) == sorted([10] * 18 + [5] * 2)
+
+
+def test_a_table_in_many_small_chunks_is_written_in_full_batches_with_the_same_bytes(monkeypatch):
+    """``to_batches`` cuts at every chunk edge: 30 five-row pieces must not become 30 batches."""
+    big = pd.concat([frame()] * 30, ignore_index=True)  # 30 chunks of 5 rows per text column
+    monkeypatch.setattr(downloads, "BATCH_ROWS", 40)
+    chunked = downloads.to_arrow(big)
+    assert max(c.num_chunks for c in chunked.columns) > 1
+    sizes = [b.num_rows for b in downloads._batches(chunked, {})]
+    assert sizes == [40, 40, 40, 30]
+    assert csv_bytes(big) == csv_bytes(pd.DataFrame(big.to_dict("list")).astype(big.dtypes.to_dict()))
+    empty = big.iloc[:0]
+    assert list(downloads._batches(downloads.to_arrow(empty), {})) == []
+    assert csv_bytes(empty).count(b"\r\n") == 1 and json.loads(json_bytes(empty)) == []

@@ -109,7 +109,13 @@ def _batches(table: pa.Table, tipos: Mapping[str, str]) -> Iterator[pa.RecordBat
     keeps the text of only a few batches in memory (5M rows: 0.4 GB of decimal texts before).
     """
     floats = {i for i, f in enumerate(table.schema) if _kind(f, tipos.get(f.name)) == "float"}
-    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+    for start in range(0, table.num_rows, BATCH_ROWS):
+        # BATCH_ROWS rows whatever the table's chunks: ``to_batches`` cuts at every chunk edge, and
+        # a frame concatenated from 2,100 five-row pieces gave 2,100 batches (5 s for 10,500 rows).
+        piece = table.slice(start, BATCH_ROWS)
+        if any(column.num_chunks > 1 for column in piece.columns):
+            piece = piece.combine_chunks()
+        batch = piece.to_batches()[0]
         columns = [
             _float_text(c) if i in floats
             else pc.cast(c, pa.string()) if pa.types.is_large_string(c.type) else c
