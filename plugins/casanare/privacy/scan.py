@@ -215,7 +215,7 @@ def _scan_column(series: pd.Series, name: str, col: Any, names: frozenset[str]) 
     declared_name = col is not None and col.dato_personal == "nombre"
     strings = _arrow_strings(values)
     # Every count is a sum over values, so the column is reduced to its distinct values a piece
-    # at a time with the same totals (a mostly distinct piece is scanned as it stands: one hash
+    # at a time with the same totals (a nearly all-distinct piece is scanned as it stands: one hash
     # table of 5M unique ids was +1.1 GB at once).
     for start in range(0, len(strings), FILAS_POR_PIEZA):
         uniques, counts = value_counts(strings.slice(start, FILAS_POR_PIEZA))

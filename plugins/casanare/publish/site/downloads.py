@@ -51,7 +51,7 @@ _DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.000"
 # Control characters XML 1.0 can't hold (openpyxl's ILLEGAL_CHARACTERS_RE).
 _XML_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 # ISA-L's deflate at level 1: on the sheet of 1M budget rows (683 MB of XML) 0.8 s and 107 MB,
-# where zlib at level 1 took 3.2 s and 117 MB (scripts/bench_sitio.py); it releases the GIL.
+# where zlib at level 1 took 3.2 s and 117 MB (side by side, docs/sitio_web.md); it releases the GIL.
 _XLSX_DEFLATE_LEVEL = 1
 _JSON_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -476,7 +476,7 @@ def _write_xlsx(table: pa.Table, out: IO[bytes], sheet: str, tipos: Mapping[str,
 def _deflate_with_isal(entry: IO[bytes]) -> None:
     """Give a new deflated zip entry ISA-L's compressor instead of zlib's, before its first byte.
 
-    ``zipfile`` takes no compressor of its own choosing; its writer keeps it in ``_compressor``
+    ``zipfile`` offers no way to choose the compressor; its writer keeps it in ``_compressor``
     (CPython 3.11–3.13) and only calls ``compress`` and ``flush``. Any inflater reads the result.
     ``test_the_sheet_is_deflated_by_isal`` fails if the attribute ever stops being used.
     """
