@@ -3,8 +3,8 @@
 Arrow's hash kernels (``value_counts``, ``unique``) keep a table of every distinct value: 5M
 unique identifiers took +1.1 GB at their peak. Sorting them takes +60 MB, and the runs of equal
 neighbours in sorted order are the same distinct values with the same counts. A column with few
-distinct values hashes fast in little memory, so the first values decide which way is taken;
-the answer is the same either way, only its order differs.
+distinct values hashes fast in little memory, so a sample of rows spread over the column decides
+which way is taken; the answer is the same either way, only its order differs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 MUESTRA = 65_536
 #: Share of distinct values in the sample above which the column is sorted instead of hashed.
 CUOTA_PARA_ORDENAR = 0.5
-#: Share of distinct values in a spread sample above which :func:`value_counts` keeps every row.
+#: Share of distinct values in the sample above which :func:`value_counts` keeps every row.
 CUOTA_TAL_CUAL = 0.99
 
 
@@ -30,36 +30,41 @@ def _non_null(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def _hash_it(values: pa.Array) -> bool:
-    """True when the first values say the column repeats enough for a hash table to stay small."""
-    sample = values.slice(0, MUESTRA)
-    return len(values) == 0 or pc.count_distinct(sample).as_py() <= CUOTA_PARA_ORDENAR * len(sample)
-
-
-def value_counts(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """Non-null values with how many rows hold each, for counts that are sums over values.
-
-    A column that repeats is reduced to its distinct values (:func:`distinct_counts`). One whose
-    rows are nearly all distinct is returned as it stands, each row counted once: a sum over its
-    values is the same, and sorting 1M unique identifiers to find no repeats took 0.5 s.
-    """
-    values = _non_null(values)
-    if _nearly_all_distinct(values):
-        return values, np.ones(len(values), dtype=np.int64)
-    return distinct_counts(values)
-
-
-def _nearly_all_distinct(values: pa.Array) -> bool:
-    """True when rows spread over the whole column are all but distinct.
+def _distinct_share(values: pa.Array) -> float:
+    """Share of distinct values among up to :data:`MUESTRA` rows spread over the column (0 if empty).
 
     Spread, not the first rows: the 1M-row budget source shows 65,536 different codes in its
     first 65,536 rows and only 90,910 in all.
     """
     n = len(values)
-    if n <= MUESTRA:
-        return False
-    sample = values.take(pa.array(np.arange(0, n, n // MUESTRA)[:MUESTRA]))
-    return pc.count_distinct(sample).as_py() >= CUOTA_TAL_CUAL * len(sample)
+    if n == 0:
+        return 0.0
+    sample = values
+    if n > MUESTRA:
+        every = np.zeros(n, dtype=bool)
+        every[np.arange(0, n, n // MUESTRA)[:MUESTRA]] = True
+        sample = values.filter(pa.array(every))
+    return pc.count_distinct(sample).as_py() / len(sample)
+
+
+def _hash_it(values: pa.Array) -> bool:
+    """True when the column repeats enough for a hash table of its distinct values to stay small."""
+    return _distinct_share(values) <= CUOTA_PARA_ORDENAR
+
+
+def value_counts(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Non-null values with how many rows hold each, for counts that are sums over values.
+
+    A column that repeats is reduced to its distinct values (as :func:`distinct_counts`). One of
+    more than :data:`MUESTRA` rows that are nearly all distinct is returned as it stands, each row
+    counted once: a sum over its values is the same, and sorting 1M unique identifiers to find no
+    repeats took 0.5 s.
+    """
+    values = _non_null(values)
+    share = _distinct_share(values)
+    if len(values) > MUESTRA and share >= CUOTA_TAL_CUAL:
+        return values, np.ones(len(values), dtype=np.int64)
+    return _reduced(values, hashed=share <= CUOTA_PARA_ORDENAR)
 
 
 def distinct_count(values: pa.Array | pa.ChunkedArray) -> int:
@@ -87,8 +92,13 @@ def distinct_count(values: pa.Array | pa.ChunkedArray) -> int:
 def distinct_counts(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """Distinct non-null values and how many rows hold each (int64), in no promised order."""
     values = _non_null(values)
+    return _reduced(values, hashed=_hash_it(values))
+
+
+def _reduced(values: pa.Array, *, hashed: bool) -> tuple[pa.Array, np.ndarray]:
+    """Distinct values of a non-null array and their counts, by Arrow's hash table or by sorting."""
     n = len(values)
-    if _hash_it(values):
+    if hashed:
         counted = pc.value_counts(values)
         return counted.field("values"), counted.field("counts").to_numpy(zero_copy_only=False)
     ordered = values.take(pc.array_sort_indices(values))
